@@ -1,0 +1,129 @@
+package dev.graft.onnx;
+
+import dev.graft.GraftException;
+import dev.graft.onnx.ops.ActivationOps;
+import dev.graft.onnx.ops.ComparisonOps;
+import dev.graft.onnx.ops.ConvOps;
+import dev.graft.onnx.ops.ElementwiseOps;
+import dev.graft.onnx.ops.GemmOps;
+import dev.graft.onnx.ops.NormalizationOps;
+import dev.graft.onnx.ops.PoolingOps;
+import dev.graft.onnx.ops.ReduceOps;
+import dev.graft.onnx.ops.ResizeOps;
+import dev.graft.onnx.ops.ShapeOps;
+import dev.graft.onnx.ops.TensorOps;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Maps (domain, op type, since-version) to the converter for that op version. A model's node is served by
+ * the highest since-version not above the model's opset for the node's domain, as ONNX versions ops.
+ * Filled from an explicit list of families; registering the same key twice fails at start-up.
+ */
+public final class ConverterRegistry {
+
+    /** The ONNX default domain; "ai.onnx" is its long spelling. */
+    public static final String DEFAULT_DOMAIN = "";
+
+    private static final List<OnnxOpFamily> STANDARD_FAMILIES = List.of(
+            new ElementwiseOps(),
+            new ActivationOps(),
+            new ComparisonOps(),
+            new GemmOps(),
+            new ConvOps(),
+            new PoolingOps(),
+            new NormalizationOps(),
+            new ReduceOps(),
+            new ShapeOps(),
+            new TensorOps(),
+            new ResizeOps());
+
+    private static volatile ConverterRegistry standard;
+
+    private record Key(String domain, String opType) {
+    }
+
+    private final Map<Key, NavigableMap<Integer, NodeImporter>> importers;
+
+    private ConverterRegistry(Map<Key, NavigableMap<Integer, NodeImporter>> importers) {
+        this.importers = importers;
+    }
+
+    public static ConverterRegistry standard() {
+        if (standard == null) {
+            synchronized (ConverterRegistry.class) {
+                if (standard == null) {
+                    Builder b = new Builder();
+                    for (OnnxOpFamily family : STANDARD_FAMILIES) {
+                        b.family = family.getClass().getSimpleName();
+                        family.register(b);
+                    }
+                    standard = b.build();
+                }
+            }
+        }
+        return standard;
+    }
+
+    public static String normalizeDomain(String domain) {
+        return domain == null || domain.equals("ai.onnx") ? DEFAULT_DOMAIN : domain;
+    }
+
+    /** The importer for this op at this opset, if any version of it is registered at or below the opset. */
+    public Optional<NodeImporter> importer(String domain, String opType, int opset) {
+        NavigableMap<Integer, NodeImporter> versions = importers.get(new Key(normalizeDomain(domain), opType));
+        if (versions == null) {
+            return Optional.empty();
+        }
+        Map.Entry<Integer, NodeImporter> e = versions.floorEntry(opset);
+        return e == null ? Optional.empty() : Optional.of(e.getValue());
+    }
+
+    /** Every op type with an importer in the default domain, sorted. */
+    public List<String> supportedOps() {
+        List<String> ops = new ArrayList<>();
+        for (Key k : importers.keySet()) {
+            ops.add(k.domain().isEmpty() ? k.opType() : k.domain() + "." + k.opType());
+        }
+        Collections.sort(ops);
+        return ops;
+    }
+
+    /** Collects registrations and rejects duplicates. */
+    public static final class Builder {
+        private final Map<Key, NavigableMap<Integer, NodeImporter>> importers = new HashMap<>();
+        private final Map<String, String> owners = new HashMap<>();
+        private String family = "?";
+
+        public Builder importer(String opType, int sinceVersion, NodeImporter importer) {
+            return importer(DEFAULT_DOMAIN, opType, sinceVersion, importer);
+        }
+
+        public Builder importer(String domain, String opType, int sinceVersion, NodeImporter importer) {
+            Key key = new Key(normalizeDomain(domain), opType);
+            NavigableMap<Integer, NodeImporter> versions = importers.computeIfAbsent(key, k -> new TreeMap<>());
+            String id = key + "@" + sinceVersion;
+            if (versions.containsKey(sinceVersion)) {
+                throw new IllegalStateException("Duplicate ONNX importer for " + opType + " since opset " + sinceVersion
+                        + ": registered by " + owners.get(id) + " and " + family);
+            }
+            versions.put(sinceVersion, importer);
+            owners.put(id, family);
+            return this;
+        }
+
+        public ConverterRegistry build() {
+            return new ConverterRegistry(importers);
+        }
+    }
+
+    static GraftException unsupported(String message) {
+        return new GraftException(message);
+    }
+}

@@ -1,0 +1,262 @@
+package dev.graft.onnx.conformance;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import dev.graft.GraftException;
+import dev.graft.GraftModel;
+import dev.graft.io.Npy;
+import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.OnnxImporter;
+import dev.graft.onnx.OnnxModelReader;
+import dev.graft.onnx.OnnxTensors;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Runs ONNX backend test cases ({@code <case>/model.onnx} with {@code test_data_set_N/input_K.pb} and
+ * {@code output_K.pb}) through graft's importer and SameDiff, comparing with the expected outputs.
+ */
+public final class ConformanceRunner {
+
+    /** Default tolerance: |actual - expected| <= ATOL + RTOL * |expected| (the ONNX backend test default). */
+    public static final double RTOL = 1e-3;
+    public static final double ATOL = 1e-5;
+
+    /** The op families graft commits to (issue #2); a case is in scope when all its ops are listed here. */
+    public static final Set<String> SCOPE = Set.of(
+            "Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Exp", "Log",
+            "Abs", "Neg", "Reciprocal", "Floor", "Ceil", "Erf", "Sin", "Cos", "Tanh", "Relu", "LeakyRelu", "PRelu",
+            "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Gelu", "Clip",
+            "Softmax", "LogSoftmax", "BatchNormalization", "InstanceNormalization", "LayerNormalization", "LRN",
+            "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten", "Reshape", "Transpose",
+            "Squeeze", "Unsqueeze", "Concat", "Split", "Slice", "Gather", "GatherElements", "Expand", "Tile", "Pad",
+            "Shape", "Size", "Cast", "Constant", "ConstantOfShape", "Identity", "Dropout", "Range", "Where",
+            "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
+            "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin", "Equal", "Greater", "Less",
+            "GreaterOrEqual", "LessOrEqual", "Not", "And", "Or", "Xor", "Max", "Min", "Sum", "Mean", "Resize",
+            "Upsample", "DepthToSpace", "SpaceToDepth", "Einsum");
+
+    private static final Set<DataType> COMPARABLE = Set.of(DataType.FLOAT, DataType.DOUBLE, DataType.HALF,
+            DataType.LONG, DataType.INT, DataType.SHORT, DataType.BYTE, DataType.UBYTE, DataType.BOOL,
+            DataType.UINT16, DataType.UINT32, DataType.UINT64, DataType.BFLOAT16);
+
+    private final Path dumpDir;
+    private final ConverterRegistry registry = ConverterRegistry.standard();
+
+    public ConformanceRunner(Path dumpDir) {
+        this.dumpDir = dumpDir;
+    }
+
+    /** Every folder holding a model.onnx under the given roots, sorted by name. */
+    public static List<Path> findCases(List<Path> roots) {
+        List<Path> cases = new ArrayList<>();
+        for (Path root : roots) {
+            if (!Files.isDirectory(root)) {
+                throw new GraftException(root + ": not a directory");
+            }
+            try (Stream<Path> s = Files.walk(root)) {
+                s.filter(p -> p.getFileName().toString().equals("model.onnx")).map(Path::getParent).sorted()
+                        .forEach(cases::add);
+            } catch (IOException e) {
+                throw new GraftException(root + ": cannot list (" + e.getMessage() + ")", e);
+            }
+        }
+        return cases;
+    }
+
+    public List<ConformanceCase> runAll(List<Path> cases, Consumer<ConformanceCase> progress) {
+        List<ConformanceCase> results = new ArrayList<>();
+        for (Path c : cases) {
+            ConformanceCase r = run(c);
+            results.add(r);
+            progress.accept(r);
+        }
+        return results;
+    }
+
+    public ConformanceCase run(Path caseDir) {
+        long start = System.nanoTime();
+        String name = caseDir.getFileName().toString();
+        String suite = caseDir.getParent() == null ? "" : caseDir.getParent().getFileName().toString();
+        List<String> ops = List.of();
+        boolean inScope = false;
+        try {
+            OnnxModelReader reader = OnnxModelReader.of(caseDir.resolve("model.onnx"));
+            ModelProto model = reader.read();
+            Set<String> opSet = new TreeSet<>();
+            for (NodeProto n : model.getGraph().getNodeList()) {
+                String d = ConverterRegistry.normalizeDomain(n.getDomain());
+                opSet.add(d.isEmpty() ? n.getOpType() : d + "." + n.getOpType());
+            }
+            ops = List.copyOf(opSet);
+            inScope = SCOPE.containsAll(opSet);
+            String skip = skipReason(model, opSet, inScope);
+            if (skip != null) {
+                return result(name, suite, ConformanceCase.Status.SKIPPED, skip, 0, 0, inScope, ops, start);
+            }
+            GraftModel imported = new OnnxImporter(registry).importModel(model, reader);
+            double maxAbs = 0;
+            double maxRel = 0;
+            List<Path> sets;
+            try (Stream<Path> s = Files.list(caseDir)) {
+                sets = s.filter(p -> p.getFileName().toString().startsWith("test_data_set_")).sorted().toList();
+            }
+            if (sets.isEmpty()) {
+                return result(name, suite, ConformanceCase.Status.SKIPPED, "no test_data_set_* folders", 0, 0, inScope, ops, start);
+            }
+            for (Path set : sets) {
+                Map<String, INDArray> feeds = new LinkedHashMap<>();
+                List<ValueInfoProto> realInputs = realInputs(model);
+                for (int i = 0; i < realInputs.size(); i++) {
+                    Path f = set.resolve("input_" + i + ".pb");
+                    if (!Files.exists(f)) {
+                        continue; // optional input left out
+                    }
+                    feeds.put(realInputs.get(i).getName(), readTensor(f));
+                }
+                Map<String, INDArray> outputs = imported.run(feeds, List.of());
+                List<String> outNames = imported.outputNames();
+                for (int i = 0; i < outNames.size(); i++) {
+                    Path f = set.resolve("output_" + i + ".pb");
+                    if (!Files.exists(f)) continue;
+                    INDArray expected = readTensor(f);
+                    INDArray actual = outputs.get(outNames.get(i));
+                    if (dumpDir != null) {
+                        Path dir = dumpDir.resolve(name);
+                        if (!set.getFileName().toString().equals("test_data_set_0")) dir = dir.resolve(set.getFileName());
+                        Npy.write(actual, dir.resolve("output_" + i + ".npy"));
+                    }
+                    Comparison cmp = compare(actual, expected, RTOL, ATOL);
+                    maxAbs = Math.max(maxAbs, cmp.maxAbs);
+                    maxRel = Math.max(maxRel, cmp.maxRel);
+                    if (cmp.problem != null) {
+                        return result(name, suite, ConformanceCase.Status.FAILED, set.getFileName() + " output " + i
+                                + " ('" + outNames.get(i) + "'): " + cmp.problem, maxAbs, maxRel, inScope, ops, start);
+                    }
+                }
+            }
+            return result(name, suite, ConformanceCase.Status.PASSED, null, maxAbs, maxRel, inScope, ops, start);
+        } catch (GraftException e) {
+            String msg = firstLine(e.getMessage());
+            if (msg.contains("unsupported op type") && !inScope) {
+                return result(name, suite, ConformanceCase.Status.SKIPPED, "op outside scope: " + outOfScope(ops),
+                        0, 0, false, ops, start);
+            }
+            return result(name, suite, ConformanceCase.Status.FAILED, e.getMessage().replace('\n', ' '), 0, 0, inScope, ops, start);
+        } catch (RuntimeException | IOException | Error e) {
+            return result(name, suite, ConformanceCase.Status.FAILED, e.toString().replace('\n', ' '), 0, 0, inScope, ops, start);
+        }
+    }
+
+    private static String firstLine(String s) {
+        int i = s.indexOf('\n');
+        return i < 0 ? s : s.substring(0, i);
+    }
+
+    private static String outOfScope(List<String> ops) {
+        return ops.stream().filter(o -> !SCOPE.contains(o)).toList().toString();
+    }
+
+    private String skipReason(ModelProto model, Set<String> ops, boolean inScope) {
+        for (String op : ops) {
+            if (op.startsWith("ai.onnx.preview.training")) return "training op: " + op;
+        }
+        if (model.getGraph().getNodeList().stream().anyMatch(n -> n.getAttributeList().stream().anyMatch(
+                a -> a.hasG() || a.getGraphsCount() > 0))) {
+            return "control flow (subgraph attribute): " + outOfScope(List.copyOf(ops));
+        }
+        List<ValueInfoProto> values = new ArrayList<>(realInputs(model));
+        values.addAll(model.getGraph().getOutputList());
+        for (ValueInfoProto v : values) {
+            if (!v.getType().hasTensorType()) {
+                return "non-tensor type (" + v.getType().getValueCase() + ") for '" + v.getName() + "'";
+            }
+            int elem = v.getType().getTensorType().getElemType();
+            DataType t;
+            try {
+                t = OnnxTensors.toNd4j(elem, "");
+            } catch (GraftException e) {
+                return "non-float type: " + TensorProto.DataType.forNumber(elem) + " for '" + v.getName() + "'";
+            }
+            if (!COMPARABLE.contains(t)) {
+                return "unsupported element type " + t + " for '" + v.getName() + "'";
+            }
+        }
+        return null;
+    }
+
+    private static List<ValueInfoProto> realInputs(ModelProto model) {
+        Set<String> inits = new TreeSet<>();
+        model.getGraph().getInitializerList().forEach(t -> inits.add(t.getName()));
+        return model.getGraph().getInputList().stream().filter(v -> !inits.contains(v.getName())).toList();
+    }
+
+    private static INDArray readTensor(Path f) throws IOException {
+        TensorProto t = TensorProto.parseFrom(Files.readAllBytes(f));
+        return OnnxTensors.toArray(t, null, f.toString());
+    }
+
+    record Comparison(double maxAbs, double maxRel, String problem) {
+    }
+
+    /** Compares element by element; NaN matches NaN, infinities must match exactly. */
+    public static Comparison compare(INDArray actual, INDArray expected, double rtol, double atol) {
+        if (actual == null) {
+            return new Comparison(0, 0, "no output computed");
+        }
+        long[] as = actual.shape();
+        long[] es = expected.shape();
+        if (!java.util.Arrays.equals(as, es)) {
+            return new Comparison(0, 0, "shape " + java.util.Arrays.toString(as) + ", expected " + java.util.Arrays.toString(es));
+        }
+        if (actual.dataType() != expected.dataType()) {
+            return new Comparison(0, 0, "element type " + actual.dataType() + ", expected " + expected.dataType());
+        }
+        double[] a = actual.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] e = expected.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double maxAbs = 0;
+        double maxRel = 0;
+        String problem = null;
+        for (int i = 0; i < a.length; i++) {
+            if (Double.isNaN(e[i]) || Double.isNaN(a[i])) {
+                if (Double.isNaN(e[i]) != Double.isNaN(a[i]) && problem == null) {
+                    problem = "element " + i + " is " + a[i] + ", expected " + e[i];
+                }
+                continue;
+            }
+            if (Double.isInfinite(e[i]) || Double.isInfinite(a[i])) {
+                if (a[i] != e[i] && problem == null) problem = "element " + i + " is " + a[i] + ", expected " + e[i];
+                continue;
+            }
+            double diff = Math.abs(a[i] - e[i]);
+            maxAbs = Math.max(maxAbs, diff);
+            if (e[i] != 0) maxRel = Math.max(maxRel, diff / Math.abs(e[i]));
+            if (diff > atol + rtol * Math.abs(e[i]) && problem == null) {
+                problem = "max abs error beyond tolerance at element " + i + ": " + a[i] + ", expected " + e[i];
+            }
+        }
+        if (problem != null && problem.startsWith("max abs")) {
+            problem = "max abs error " + String.format("%.3g", maxAbs) + " (rtol " + rtol + ", atol " + atol + "); first at " + problem.substring(problem.indexOf("element"));
+        }
+        return new Comparison(maxAbs, maxRel, problem);
+    }
+
+    private static ConformanceCase result(String name, String suite, ConformanceCase.Status status, String reason,
+                                          double maxAbs, double maxRel, boolean inScope, List<String> ops, long start) {
+        return new ConformanceCase(name, suite, status, reason, maxAbs, maxRel, inScope, ops,
+                (System.nanoTime() - start) / 1_000_000);
+    }
+}

@@ -1,0 +1,227 @@
+package dev.graft.onnx.ops;
+
+import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ImportContext;
+import dev.graft.onnx.OnnxNode;
+import dev.graft.onnx.OnnxOpFamily;
+import dev.graft.onnx.OnnxTensors;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Ops that move data without computing on it: Reshape, Flatten, Shape, Size, Transpose, Squeeze,
+ * Unsqueeze, Concat, Identity, Constant, Cast, Dropout (inference: identity). Dynamic dimensions stay
+ * dynamic: when a target shape depends on the input, it is computed in the graph from {@code shape(x)}.
+ */
+public final class ShapeOps implements OnnxOpFamily {
+
+    @Override
+    public void register(ConverterRegistry.Builder r) {
+        r.importer("Identity", 1, (n, ctx) -> ctx.setOutput(n, 0, ctx.input(n, 0)));
+        r.importer("Dropout", 1, ShapeOps::dropout);
+        r.importer("Constant", 1, ShapeOps::constant);
+        r.importer("Cast", 6, (n, ctx) -> {
+            DataType to = OnnxTensors.toNd4j(n.requireInt("to"), n.describe() + " attribute 'to'");
+            ctx.setOutput(n, 0, ctx.input(n, 0).castTo(to));
+        });
+        r.importer("Shape", 1, ShapeOps::shape);
+        r.importer("Size", 1, (n, ctx) -> {
+            long[] s = ctx.inputShape(n, 0);
+            if (Arrays.stream(s).allMatch(d -> d >= 0)) {
+                ctx.setConstantOutput(n, 0, Nd4j.scalar(DataType.LONG, Arrays.stream(s).reduce(1, (a, b) -> a * b)));
+            } else {
+                ctx.setOutput(n, 0, ctx.sd().size(ctx.input(n, 0)).castTo(DataType.LONG));
+            }
+        });
+        r.importer("Reshape", 5, ShapeOps::reshape);
+        r.importer("Flatten", 1, (n, ctx) -> {
+            int rank = ctx.inputRank(n, 0);
+            long axis = n.getLong("axis", 1);
+            int a = axis == rank ? rank : ImportContext.axis(n, axis, rank);
+            ctx.setOutput(n, 0, flatten2d(ctx, n.input(0), a, rank));
+        });
+        r.importer("Transpose", 1, (n, ctx) -> {
+            int rank = ctx.inputRank(n, 0);
+            int[] perm = n.getInts("perm", null);
+            if (perm == null) {
+                perm = new int[rank];
+                for (int i = 0; i < rank; i++) perm[i] = rank - 1 - i;
+            }
+            ctx.setOutput(n, 0, ctx.sd().permute(ctx.input(n, 0), perm));
+        });
+        r.importer("Concat", 4, (n, ctx) -> {
+            List<SDVariable> xs = ctx.inputs(n);
+            int axis = ImportContext.axis(n, n.getLong("axis", 0), ctx.inputRank(n, 0));
+            ctx.setOutput(n, 0, xs.size() == 1 ? ctx.sd().identity(xs.get(0))
+                    : ctx.sd().concat(axis, xs.toArray(new SDVariable[0])));
+        });
+        r.importer("Unsqueeze", 1, (n, ctx) -> unsqueeze(n, ctx, n.getLongs("axes")));
+        r.importer("Unsqueeze", 13, (n, ctx) -> unsqueeze(n, ctx, ctx.optionalLongs(n, 1, "axes")));
+        r.importer("Squeeze", 1, (n, ctx) -> squeeze(n, ctx, n.getLongs("axes")));
+        r.importer("Squeeze", 13, (n, ctx) -> squeeze(n, ctx, ctx.optionalLongs(n, 1, "axes")));
+    }
+
+    private static void dropout(OnnxNode n, ImportContext ctx) {
+        // Inference semantics: output = input, mask = all true. training_mode (opset 12+) must be off.
+        if (n.hasInput(2)) {
+            INDArray training = ctx.constantInput(n, 2, "training_mode");
+            n.unsupportedIf(training.getDouble(0) != 0, "Dropout with training_mode=true");
+        }
+        SDVariable x = ctx.input(n, 0);
+        ctx.setOutput(n, 0, x);
+        if (n.hasOutput(1)) {
+            ctx.setOutput(n, 1, ctx.sd().onesLike(x).castTo(DataType.BOOL));
+        }
+    }
+
+    private static void constant(OnnxNode n, ImportContext ctx) {
+        INDArray value;
+        if (n.has("value")) {
+            value = OnnxTensors.toArray(n.getTensor("value"), null, n.describe() + " attribute 'value'");
+        } else if (n.has("value_float")) {
+            value = Nd4j.scalar(DataType.FLOAT, n.getFloat("value_float", 0));
+        } else if (n.has("value_floats")) {
+            value = Nd4j.createFromArray(n.getFloats("value_floats"));
+        } else if (n.has("value_int")) {
+            value = Nd4j.scalar(DataType.LONG, n.getLong("value_int", 0));
+        } else if (n.has("value_ints")) {
+            value = Nd4j.createFromArray(n.getLongs("value_ints"));
+        } else {
+            throw n.error("has none of the supported value attributes (value, value_float(s), value_int(s)); found "
+                    + n.attributeNames());
+        }
+        ctx.setConstantOutput(n, 0, value);
+    }
+
+    private static void shape(OnnxNode n, ImportContext ctx) {
+        long[] s = ctx.inputShape(n, 0);
+        int rank = s.length;
+        int start = (int) n.getLong("start", 0);
+        int end = (int) n.getLong("end", rank);
+        start = Math.max(0, Math.min(rank, start < 0 ? start + rank : start));
+        end = Math.max(0, Math.min(rank, end < 0 ? end + rank : end));
+        long[] part = Arrays.copyOfRange(s, start, Math.max(start, end));
+        if (Arrays.stream(part).allMatch(d -> d >= 0)) {
+            ctx.setConstantOutput(n, 0, Nd4j.createFromArray(part));
+            return;
+        }
+        SDVariable full = ctx.sd().shape(ctx.input(n, 0)).castTo(DataType.LONG);
+        if (start == 0 && end == rank) {
+            ctx.setOutput(n, 0, full);
+        } else {
+            ctx.setOutput(n, 0, ctx.sd().slice(full, new int[]{start}, end - start));
+        }
+    }
+
+    private static void reshape(OnnxNode n, ImportContext ctx) {
+        SameDiff sd = ctx.sd();
+        SDVariable x = ctx.input(n, 0);
+        boolean allowZero = n.getLong("allowzero", 0) != 0;
+        if (!ctx.isStaticInput(n, 1)) {
+            // Computed at run time (Shape -> Gather -> Concat chains). A 0 entry would mean "copy"; ONNX
+            // exporters emit those only in constant shapes, so the dynamic target is used as given.
+            ctx.setOutput(n, 0, sd.reshape(x, ctx.input(n, 1).castTo(DataType.LONG)));
+            return;
+        }
+        long[] target = ctx.constantInput(n, 1, "shape").castTo(DataType.LONG).data().asLong();
+        long[] inShape = null;
+        boolean needsDynamic = false;
+        for (int i = 0; i < target.length; i++) {
+            if (target[i] == 0 && !allowZero) {
+                if (inShape == null) inShape = ctx.inputShape(n, 0);
+                if (i >= inShape.length) throw n.error("shape entry " + i + " is 0 (copy) but the input has rank " + inShape.length);
+                if (inShape[i] >= 0) target[i] = inShape[i];
+                else needsDynamic = true;
+            }
+        }
+        if (!needsDynamic) {
+            // When -1 stands with a dynamic input dim, SameDiff infers it at run time: still dynamic.
+            ctx.setOutput(n, 0, sd.reshape(x, target));
+            return;
+        }
+        SDVariable inDims = sd.shape(x).castTo(DataType.LONG);
+        List<SDVariable> parts = new ArrayList<>();
+        for (int i = 0; i < target.length; i++) {
+            if (target[i] == 0) {
+                parts.add(sd.slice(inDims, new int[]{i}, 1));
+            } else {
+                parts.add(ctx.constant(Nd4j.createFromArray(new long[]{target[i]})));
+            }
+        }
+        ctx.setOutput(n, 0, sd.reshape(x, sd.concat(0, parts.toArray(new SDVariable[0]))));
+    }
+
+    /** Reshapes to 2-D [prod(dims before axis), prod(dims from axis)], keeping dynamic dims dynamic. */
+    static SDVariable flatten2d(ImportContext ctx, String onnxName, int axis, int rank) {
+        SameDiff sd = ctx.sd();
+        SDVariable x = ctx.value(onnxName);
+        long[] s = ctx.shape(onnxName);
+        long outer = 1;
+        long inner = 1;
+        boolean outerDynamic = false;
+        boolean innerDynamic = false;
+        for (int i = 0; i < rank; i++) {
+            if (i < axis) {
+                if (s[i] < 0) outerDynamic = true; else outer *= s[i];
+            } else {
+                if (s[i] < 0) innerDynamic = true; else inner *= s[i];
+            }
+        }
+        if (!(outerDynamic && innerDynamic)) {
+            return sd.reshape(x, outerDynamic ? -1 : outer, innerDynamic ? -1 : inner);
+        }
+        SDVariable dims = sd.shape(x).castTo(DataType.LONG);
+        SDVariable o = sd.prod(sd.slice(dims, new int[]{0}, axis), true, 0);
+        SDVariable in = sd.prod(sd.slice(dims, new int[]{axis}, rank - axis), true, 0);
+        return sd.reshape(x, sd.concat(0, o, in));
+    }
+
+    private static void unsqueeze(OnnxNode n, ImportContext ctx, long[] axes) {
+        if (axes == null) throw n.error("axes are required");
+        int outRank = ctx.inputRank(n, 0) + axes.length;
+        int[] sorted = Arrays.stream(axes).mapToInt(a -> ImportContext.axis(n, a, outRank)).sorted().toArray();
+        SDVariable y = ctx.input(n, 0);
+        for (int a : sorted) {
+            y = ctx.sd().expandDims(y, a);
+        }
+        ctx.setOutput(n, 0, sorted.length == 0 ? ctx.sd().identity(y) : y);
+    }
+
+    private static void squeeze(OnnxNode n, ImportContext ctx, long[] axes) {
+        long[] s = ctx.inputShape(n, 0);
+        int rank = s.length;
+        int[] dims;
+        if (axes == null || axes.length == 0) {
+            List<Integer> ones = new ArrayList<>();
+            for (int i = 0; i < rank; i++) {
+                if (s[i] == 1) ones.add(i);
+                else if (s[i] < 0) throw n.error("Squeeze without axes on a dynamic dimension (axis " + i + ")");
+            }
+            dims = ones.stream().mapToInt(Integer::intValue).toArray();
+        } else {
+            dims = Arrays.stream(axes).mapToInt(a -> ImportContext.axis(n, a, rank)).toArray();
+        }
+        List<Long> kept = new ArrayList<>();
+        outer:
+        for (int i = 0; i < rank; i++) {
+            for (int d : dims) if (d == i) continue outer;
+            kept.add(s[i]);
+        }
+        SDVariable x = ctx.input(n, 0);
+        long dynamicCount = kept.stream().filter(d -> d < 0).count();
+        if (dynamicCount <= 1) {
+            ctx.setOutput(n, 0, ctx.sd().reshape(x, kept.stream().mapToLong(Long::longValue).toArray()));
+            return;
+        }
+        SDVariable y = x;
+        int[] desc = Arrays.stream(dims).boxed().sorted((a, b) -> b - a).mapToInt(Integer::intValue).toArray();
+        for (int d : desc) y = ctx.sd().squeeze(y, d);
+        ctx.setOutput(n, 0, y);
+    }
+}

@@ -1,0 +1,114 @@
+package dev.graft;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A model graft has imported: a {@link SameDiff} graph whose weights are trainable variables, with the
+ * names, shapes and origin of its inputs and outputs. Surgery, training and export all work on this handle.
+ */
+public final class GraftModel {
+
+    private final SameDiff sameDiff;
+    private final List<TensorInfo> inputs;
+    private final List<TensorInfo> outputs;
+    private final SourceInfo source;
+
+    /** Where the graph came from: file, format ("onnx", ...), format version (opset) and producer. */
+    public record SourceInfo(Path path, String format, int opset, String producer, long nodeCount,
+                             Map<String, Integer> opHistogram) {
+        public SourceInfo {
+            opHistogram = Collections.unmodifiableMap(new LinkedHashMap<>(opHistogram));
+        }
+    }
+
+    public GraftModel(SameDiff sameDiff, List<TensorInfo> inputs, List<TensorInfo> outputs, SourceInfo source) {
+        this.sameDiff = sameDiff;
+        this.inputs = List.copyOf(inputs);
+        this.outputs = List.copyOf(outputs);
+        this.source = source;
+    }
+
+    public SameDiff sameDiff() {
+        return sameDiff;
+    }
+
+    public List<TensorInfo> inputs() {
+        return inputs;
+    }
+
+    public List<TensorInfo> outputs() {
+        return outputs;
+    }
+
+    public List<String> inputNames() {
+        return inputs.stream().map(TensorInfo::name).toList();
+    }
+
+    public List<String> outputNames() {
+        return outputs.stream().map(TensorInfo::name).toList();
+    }
+
+    public SourceInfo source() {
+        return source;
+    }
+
+    /** Names of the trainable variables (the model's weights), in graph order. */
+    public List<String> parameterNames() {
+        List<String> names = new ArrayList<>();
+        for (SDVariable v : sameDiff.variables()) {
+            if (v.getVariableType() == VariableType.VARIABLE) {
+                names.add(v.name());
+            }
+        }
+        return names;
+    }
+
+    public long parameterCount() {
+        long count = 0;
+        for (SDVariable v : sameDiff.variables()) {
+            if (v.getVariableType() == VariableType.VARIABLE && v.getArr() != null) {
+                count += v.getArr().length();
+            }
+        }
+        return count;
+    }
+
+    /**
+     * Runs the graph. {@code feeds} maps input names to arrays; {@code requested} names any tensors of the
+     * graph (the model outputs when empty). Unknown names are reported with the list of valid ones.
+     */
+    public Map<String, INDArray> run(Map<String, INDArray> feeds, List<String> requested) {
+        for (String name : feeds.keySet()) {
+            if (!inputNames().contains(name)) {
+                throw new GraftException("Unknown input name '" + name + "', expected one of " + inputNames());
+            }
+        }
+        for (String name : inputNames()) {
+            if (!feeds.containsKey(name)) {
+                throw new GraftException("Missing input '" + name + "', the model needs " + inputNames());
+            }
+        }
+        List<String> names = requested == null || requested.isEmpty() ? outputNames() : requested;
+        for (String name : names) {
+            if (!sameDiff.hasVariable(name)) {
+                throw new GraftException("Unknown tensor name '" + name + "': it is not in the graph (outputs are "
+                        + outputNames() + "; 'graft inspect' lists the model)");
+            }
+        }
+        Map<String, INDArray> result = sameDiff.output(feeds, names);
+        Map<String, INDArray> ordered = new LinkedHashMap<>();
+        for (String name : names) {
+            ordered.put(name, result.get(name));
+        }
+        return ordered;
+    }
+}

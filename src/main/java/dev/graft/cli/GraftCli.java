@@ -1,0 +1,45 @@
+package dev.graft.cli;
+
+import dev.graft.Graft;
+import dev.graft.GraftException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code graft} command line: a thin layer over the Java API. Exit codes: 0 ok, 1 check failed, 2 bad input. */
+@Command(name = "graft", mixinStandardHelpOptions = true, version = "graft " + Graft.VERSION,
+        description = "Import ONNX models into SameDiff, graft new heads, fine-tune, export to ONNX.",
+        subcommands = {InspectCommand.class, RunCommand.class, VerifyCommand.class, ConformanceCommand.class,
+                CommandLine.HelpCommand.class})
+public final class GraftCli {
+
+    public static final int OK = 0;
+    public static final int CHECK_FAILED = 1;
+    public static final int BAD_INPUT = 2;
+
+    public static void main(String[] args) {
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs a command line and returns its exit code (used by tests, which must not call System.exit). */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new GraftCli());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setParameterExceptionHandler((e, a) -> {
+            err.println("graft: " + e.getMessage());
+            e.getCommandLine().usage(err);
+            return BAD_INPUT;
+        });
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof GraftException) {
+                err.println("graft: " + e.getMessage());
+                return BAD_INPUT;
+            }
+            err.println("graft: internal error: " + e);
+            e.printStackTrace(err);
+            return 3;
+        });
+        return cli.execute(args);
+    }
+}

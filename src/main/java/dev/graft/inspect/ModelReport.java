@@ -1,0 +1,116 @@
+package dev.graft.inspect;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import dev.graft.GraftException;
+import dev.graft.GraftModel;
+import dev.graft.TensorInfo;
+import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.OnnxImporter;
+import dev.graft.onnx.OnnxModelReader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/** What {@code graft inspect} tells about a model, as text or JSON. */
+public record ModelReport(String file, String format, long irVersion, int opset, String producer,
+                          List<String> inputs, List<String> outputs, int nodeCount, long parameterCount,
+                          Map<String, Integer> opHistogram, List<String> unsupportedOps, boolean imports,
+                          String importError, List<String> suggestedCuts) {
+
+    /** Ops that pass a classifier's logits through unchanged in shape (walked over to find the classifier). */
+    private static final Set<String> PASS_THROUGH = Set.of("Softmax", "LogSoftmax", "Sigmoid", "Identity",
+            "Dropout", "Flatten", "Reshape", "Squeeze", "Relu", "Add", "Cast");
+
+    public static ModelReport of(Path file) {
+        OnnxModelReader reader = OnnxModelReader.of(file);
+        ModelProto model = reader.read();
+        GraphProto graph = model.getGraph();
+        int opset = OnnxModelReader.defaultOpset(model);
+        Map<String, Integer> histogram = new TreeMap<>();
+        Map<String, Integer> unsupported = new TreeMap<>();
+        ConverterRegistry registry = ConverterRegistry.standard();
+        for (NodeProto n : graph.getNodeList()) {
+            histogram.merge(n.getOpType(), 1, Integer::sum);
+            if (registry.importer(n.getDomain(), n.getOpType(), opset).isEmpty()) {
+                unsupported.merge(n.getOpType(), 1, Integer::sum);
+            }
+        }
+        List<String> unsupportedList = new ArrayList<>();
+        unsupported.forEach((op, count) -> unsupportedList.add(op + " x" + count));
+        GraftModel imported = null;
+        String error = null;
+        try {
+            imported = new OnnxImporter(registry).importModel(model, reader);
+        } catch (GraftException e) {
+            error = e.getMessage();
+        }
+        List<String> inputs = new ArrayList<>();
+        List<String> outputs = new ArrayList<>();
+        if (imported != null) {
+            imported.inputs().forEach(t -> inputs.add(t.toString()));
+            imported.outputs().forEach(t -> outputs.add(t.toString()));
+        } else {
+            graph.getInputList().forEach(v -> inputs.add(v.getName()));
+            graph.getOutputList().forEach(v -> outputs.add(v.getName()));
+        }
+        return new ModelReport(file.toString(), "onnx", model.getIrVersion(), opset,
+                (model.getProducerName() + " " + model.getProducerVersion()).trim(), inputs, outputs,
+                graph.getNodeCount(), imported == null ? -1 : imported.parameterCount(), histogram, unsupportedList,
+                imported != null, error, suggestedCuts(graph));
+    }
+
+    /**
+     * The tensors feeding the final classifier: from each graph output, walk back over shape-preserving ops
+     * to the last Gemm or MatMul, and name its data input.
+     */
+    public static List<String> suggestedCuts(GraphProto graph) {
+        Map<String, NodeProto> producer = new HashMap<>();
+        for (NodeProto n : graph.getNodeList()) {
+            for (String o : n.getOutputList()) producer.put(o, n);
+        }
+        List<String> cuts = new ArrayList<>();
+        for (var out : graph.getOutputList()) {
+            NodeProto n = producer.get(out.getName());
+            int steps = 0;
+            while (n != null && steps++ < 10) {
+                if (n.getOpType().equals("Gemm") || n.getOpType().equals("MatMul")) {
+                    if (!cuts.contains(n.getInput(0))) cuts.add(n.getInput(0));
+                    break;
+                }
+                if (!PASS_THROUGH.contains(n.getOpType())) break;
+                n = producer.get(n.getInput(0));
+            }
+        }
+        return cuts;
+    }
+
+    public String toText() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("model:      ").append(file).append('\n');
+        sb.append("format:     ").append(format).append(" (IR ").append(irVersion).append(", opset ").append(opset).append(")\n");
+        if (!producer.isEmpty()) sb.append("producer:   ").append(producer).append('\n');
+        sb.append("inputs:\n");
+        inputs.forEach(i -> sb.append("  ").append(i).append('\n'));
+        sb.append("outputs:\n");
+        outputs.forEach(o -> sb.append("  ").append(o).append('\n'));
+        sb.append("nodes:      ").append(nodeCount).append('\n');
+        if (parameterCount >= 0) sb.append("parameters: ").append(String.format("%,d", parameterCount)).append('\n');
+        sb.append("ops:\n");
+        opHistogram.forEach((op, c) -> sb.append(String.format("  %-28s %5d%n", op, c)));
+        sb.append("import:     ").append(imports ? "yes, every op has a converter"
+                : "NO: " + (unsupportedOps.isEmpty() ? importError : "unsupported " + unsupportedOps)).append('\n');
+        sb.append("cut points: ").append(suggestedCuts.isEmpty() ? "none found (no Gemm/MatMul classifier at the end)"
+                : String.join(", ", suggestedCuts) + " (input of the final classifier)").append('\n');
+        return sb.toString();
+    }
+
+    static String describe(TensorInfo t) {
+        return t.toString();
+    }
+}
