@@ -1,0 +1,64 @@
+package dev.graft.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.graft.onnx.conformance.ConformanceCase;
+import dev.graft.onnx.conformance.ConformanceRunner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The ONNX backend conformance suite as installed by Debian's libonnx-testdata (.ci/run installs it).
+ * Family tests run the cases that use their ops and require each to pass, except cases listed as known
+ * failures with the reason, so a regression or a newly passing case both show up.
+ */
+public final class BackendSuite {
+
+    public static final Path ROOT = Path.of("/usr/share/libonnx-testdata/data");
+    public static final List<String> SUITES = List.of("node", "pytorch-converted", "pytorch-operator", "simple");
+
+    private BackendSuite() {
+    }
+
+    public static List<Path> allCases() {
+        assertTrue(Files.isDirectory(ROOT.resolve("node")),
+                ROOT + " is missing: install Debian's libonnx-testdata (.ci/run does)");
+        return ConformanceRunner.findCases(SUITES.stream().map(ROOT::resolve).toList());
+    }
+
+    /**
+     * Runs every in-scope case that uses at least one of {@code familyOps}; returns failures not listed in
+     * {@code knownFailures} and known failures that now pass, as messages.
+     */
+    public static List<String> check(Set<String> familyOps, Map<String, String> knownFailures) {
+        ConformanceRunner runner = new ConformanceRunner(null);
+        List<String> problems = new ArrayList<>();
+        Map<String, String> seen = new TreeMap<>();
+        int ran = 0;
+        for (Path c : allCases()) {
+            ConformanceCase r = runner.run(c);
+            if (!r.inScope() || r.ops().stream().noneMatch(familyOps::contains)) {
+                continue;
+            }
+            ran++;
+            String id = r.suite() + "/" + r.name();
+            seen.put(id, r.status().toString());
+            boolean known = knownFailures.containsKey(id);
+            if (r.status() == ConformanceCase.Status.FAILED && !known) {
+                problems.add(id + ": " + r.reason());
+            } else if (r.status() == ConformanceCase.Status.PASSED && known) {
+                problems.add(id + ": passes now; remove it from the known failures");
+            }
+        }
+        assertTrue(ran > 0, "no backend case uses " + familyOps);
+        for (String id : knownFailures.keySet()) {
+            if (!seen.containsKey(id)) problems.add(id + ": listed as known failure but not run");
+        }
+        return problems;
+    }
+}
