@@ -17,6 +17,14 @@ public final class GraftCli {
     public static final int CHECK_FAILED = 1;
     public static final int BAD_INPUT = 2;
 
+    static {
+        // javacpp warns on stderr that ND4J's OpenBLAS preset (1.5.7) differs from the pinned javacpp (1.5.11);
+        // the combination is tested, so route javacpp's logging to SLF4J (silent) unless the user chose otherwise.
+        if (System.getProperty("org.bytedeco.javacpp.logger") == null) {
+            System.setProperty("org.bytedeco.javacpp.logger", "slf4j");
+        }
+    }
+
     public static void main(String[] args) {
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }

@@ -34,6 +34,10 @@ final class InspectCommand implements Callable<Integer> {
             spec.commandLine().getOut().print(report.toText());
         }
         spec.commandLine().getOut().flush();
-        return report.imports() ? GraftCli.OK : GraftCli.BAD_INPUT;
+        if (!report.imports()) {
+            spec.commandLine().getErr().println("graft: " + report.importError());
+            return GraftCli.BAD_INPUT;
+        }
+        return GraftCli.OK;
     }
 }

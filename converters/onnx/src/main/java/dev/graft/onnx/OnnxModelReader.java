@@ -40,6 +40,9 @@ public final class OnnxModelReader {
     }
 
     public ModelProto read() {
+        if (!Files.isRegularFile(file)) {
+            throw new GraftException(file + (Files.isDirectory(file) ? ": is a directory, not an .onnx file" : ": no such file"));
+        }
         ModelProto model;
         try (InputStream in = Files.newInputStream(file)) {
             CodedInputStream coded = CodedInputStream.newInstance(in);

@@ -1,0 +1,118 @@
+package dev.graft.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.graft.io.Npy;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** The CLI contract of issue #2: command names, flags, output files and exit codes. */
+class CliTest {
+
+    static final Path RESNET = Path.of("tests-resources/models/resnet_small");
+
+    @TempDir
+    Path dir;
+
+    record Outcome(int code, String out, String err) {
+    }
+
+    static Outcome cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = GraftCli.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Outcome(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void helpListsEveryCommandWithADescription() {
+        Outcome o = cli("--help");
+        assertEquals(0, o.code());
+        for (String cmd : new String[]{"inspect", "run", "verify", "conformance"}) {
+            assertTrue(o.out().matches("(?s).*\\n\\s+" + cmd + "\\s+\\S.*"), cmd + " missing in:\n" + o.out());
+        }
+    }
+
+    @Test
+    void inspectJsonDescribesTheModel() throws Exception {
+        Outcome o = cli("inspect", RESNET.resolve("model.onnx").toString(), "--json");
+        assertEquals(0, o.code(), o.err());
+        JsonNode j = new ObjectMapper().readTree(o.out());
+        assertEquals("onnx", j.get("format").asText());
+        assertEquals(13, j.get("opset").asInt());
+        assertTrue(j.get("imports").asBoolean());
+        assertTrue(j.get("inputs").get(0).asText().contains("[batch, 3, 32, 32]"), j.get("inputs").toString());
+        // The fixture script records node and weight counts as the ONNX file holds them.
+        JsonNode manifest = new ObjectMapper().readTree(Path.of("tests-resources/models/manifest.json").toFile()).get("resnet_small");
+        assertEquals(manifest.get("nodes").asInt(), j.get("nodeCount").asInt());
+        assertEquals(manifest.get("float_initializer_elements").asLong(), j.get("parameterCount").asLong());
+        assertTrue(j.get("opHistogram").get("Conv").asInt() >= 9);
+        assertEquals("/Flatten_output_0", j.get("suggestedCuts").get(0).asText());
+    }
+
+    @Test
+    void runWritesOutputsAndIndex() throws Exception {
+        Path out = dir.resolve("run");
+        Outcome o = cli("run", RESNET.resolve("model.onnx").toString(),
+                "--input", "input=" + RESNET.resolve("input_b3.npy"),
+                "--output", "output", "--output", "/Flatten_output_0", "--output-dir", out.toString());
+        assertEquals(0, o.code(), o.err());
+        INDArray logits = Npy.read(out.resolve("output_0.npy"));
+        INDArray features = Npy.read(out.resolve("output_1.npy"));
+        assertArrayEquals(new long[]{3, 10}, logits.shape());
+        assertArrayEquals(new long[]{3, 64}, features.shape());
+        INDArray expected = Npy.read(RESNET.resolve("output_b3.npy"));
+        assertTrue(logits.equalsWithEps(expected, 1e-4));
+        JsonNode index = new ObjectMapper().readTree(out.resolve("outputs.json").toFile()).get("outputs");
+        assertEquals("output", index.get(0).get("name").asText());
+        assertEquals("/Flatten_output_0", index.get(1).get("name").asText());
+        assertEquals("float", index.get(1).get("dtype").asText());
+        assertEquals(64, index.get(1).get("shape").get(1).asInt());
+    }
+
+    @Test
+    void runRejectsUnknownNamesWithTheValidOnes() {
+        Outcome o = cli("run", RESNET.resolve("model.onnx").toString(), "--input", "images=" + RESNET.resolve("input_b1.npy"),
+                "--output-dir", dir.resolve("x").toString());
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("'images'") && o.err().contains("[input]"), o.err());
+        assertTrue(Files.notExists(dir.resolve("x")));
+    }
+
+    @Test
+    void verifyAgreesWithOnnxRuntimeAndFailsBeyondTolerance() {
+        Outcome ok = cli("verify", RESNET.resolve("model.onnx").toString(), "--batch", "4");
+        assertEquals(0, ok.code(), ok.out() + ok.err());
+        assertTrue(ok.out().contains("output") && ok.out().contains("ok"), ok.out());
+        // A zero tolerance cannot hold for a ResNet: oneDNN and ONNX Runtime sum convolutions in different orders.
+        Outcome strict = cli("verify", RESNET.resolve("model.onnx").toString(), "--atol", "0", "--rtol", "0");
+        assertEquals(1, strict.code(), strict.out() + strict.err());
+        assertTrue(strict.out().contains("DIFFERS"), strict.out());
+    }
+
+    @Test
+    void conformanceWritesReportAndDumpAndSummaryLine() throws Exception {
+        Path report = dir.resolve("report.json");
+        Path dump = dir.resolve("dump");
+        Outcome o = cli("conformance", "/usr/share/libonnx-testdata/data/node", "--filter", "^test_(relu|softmax_axis_1|convinteger_with_padding)$",
+                "--report", report.toString(), "--dump", dump.toString());
+        assertEquals(0, o.code(), o.err());
+        String[] lines = o.out().trim().split("\n");
+        assertEquals("2 passed, 0 failed, 1 skipped", lines[lines.length - 1]);
+        JsonNode r = new ObjectMapper().readTree(report.toFile());
+        assertEquals(3, r.get("cases").size());
+        assertTrue(r.toString().contains("op outside scope: [ConvInteger]"), r.toString());
+        INDArray relu = Npy.read(dump.resolve("test_relu").resolve("output_0.npy"));
+        assertArrayEquals(new long[]{3, 4, 5}, relu.shape());
+        assertTrue(relu.minNumber().doubleValue() >= 0);
+    }
+}
