@@ -34,6 +34,9 @@ final class ConformanceCommand implements Callable<Integer> {
     @Option(names = "--filter", paramLabel = "REGEX", description = "Only cases whose name matches (find, not full match).")
     String filter;
 
+    @Option(names = "--markdown", paramLabel = "FILE", description = "Write the results as a Markdown table (CONFORMANCE.md).")
+    Path markdown;
+
     @Option(names = "--quiet", description = "Print only failures and the summary.")
     boolean quiet;
 
@@ -67,6 +70,12 @@ final class ConformanceCommand implements Callable<Integer> {
                     "in_scope", scopeTotal, "in_scope_passed", scopePassed));
             doc.put("cases", results);
             AtomicFiles.write(report, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
+        }
+        if (markdown != null) {
+            String command = "./graft conformance " + String.join(" ", dirs.stream().map(Path::toString).toList())
+                    + " --markdown " + markdown.getFileName();
+            AtomicFiles.write(markdown, dev.graft.onnx.conformance.ConformanceMarkdown.render(results, command)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
         out.printf("in scope (all ops in graft's op families): %d of %d passed (%.1f %%)%n", scopePassed, scopeTotal,
                 scopeTotal == 0 ? 0.0 : 100.0 * scopePassed / scopeTotal);

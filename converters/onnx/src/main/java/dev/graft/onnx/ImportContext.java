@@ -19,8 +19,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * behind each ONNX value, which values are known at import time (constants, and anything computed only
  * from constants), and the shapes of values.
  *
- * <p>Shapes come from a probe: the graph built so far is run on generated inputs twice, with different
- * sizes for every dynamic input dimension; a dimension that differs between the two runs is dynamic (-1).
+ * <p>Shapes of values computed at run time come from a probe: the ONNX nodes a value depends on are
+ * evaluated once on generated inputs, twice when the model has dynamic input dimensions (with different
+ * sizes for them); a dimension that differs between the two runs is dynamic (-1).
  * Converters ask for shapes only where SameDiff needs a static argument, and never bake a dynamic dimension
  * into the graph.
  */
@@ -33,16 +34,19 @@ public final class ImportContext {
     private final Set<String> staticNames = new HashSet<>();
     private final Map<String, INDArray> staticArrays = new HashMap<>();
     private final Map<String, long[]> shapes = new HashMap<>();
-    private final Map<String, INDArray> probeFeedA;
-    private final Map<String, INDArray> probeFeedB;
+    private final ShapeProbe probe;
     private final Set<String> boundSdNames = new HashSet<>();
     private int uniqueCounter;
 
-    ImportContext(SameDiff sd, int opset, Map<String, INDArray> probeFeedA, Map<String, INDArray> probeFeedB) {
+    /** Answers the shape of a value computed at run time (see {@link OnnxImporter}'s probe). */
+    interface ShapeProbe {
+        long[] shapeOf(String onnxName);
+    }
+
+    ImportContext(SameDiff sd, int opset, ShapeProbe probe) {
         this.sd = sd;
         this.opset = opset;
-        this.probeFeedA = probeFeedA;
-        this.probeFeedB = probeFeedB;
+        this.probe = probe;
     }
 
     public SameDiff sd() {
@@ -189,7 +193,7 @@ public final class ImportContext {
         if (v.getVariableType() == VariableType.CONSTANT || v.getVariableType() == VariableType.VARIABLE) {
             arr = v.getArr();
         } else if (isStatic(onnxName)) {
-            arr = sd.output(probeFeedA, v.name()).get(v.name());
+            arr = sd.output(Map.of(), v.name()).get(v.name());
         } else {
             return null;
         }
@@ -208,6 +212,13 @@ public final class ImportContext {
                     + "graft needs it to be a constant here");
         }
         return arr;
+    }
+
+    /** The array behind a weight or constant of the graph being built, or null for computed values. */
+    INDArray knownArray(String onnxName) {
+        SDVariable v = values.get(onnxName);
+        if (v == null) return null;
+        return v.getVariableType() == VariableType.CONSTANT || v.getVariableType() == VariableType.VARIABLE ? v.getArr() : null;
     }
 
     /** Content of optional input {@code i} as longs, or null when it is omitted. */
@@ -243,22 +254,11 @@ public final class ImportContext {
         }
         long[] shape;
         if (stat != null) {
-            shape = stat.shape();
+            shape = stat.shape().clone();
         } else if (v.getVariableType() == VariableType.PLACEHOLDER) {
             shape = v.placeholderShape();
         } else {
-            long[] a = sd.output(probeFeedA, v.name()).get(v.name()).shape();
-            if (probeFeedB != null) {
-                long[] b = sd.output(probeFeedB, v.name()).get(v.name()).shape();
-                if (a.length != b.length) {
-                    throw new GraftException("rank of '" + onnxName + "' depends on the input sizes ("
-                            + Arrays.toString(a) + " vs " + Arrays.toString(b) + ")");
-                }
-                for (int k = 0; k < a.length; k++) {
-                    if (a[k] != b[k]) a[k] = -1;
-                }
-            }
-            shape = a;
+            shape = probe.shapeOf(onnxName);
         }
         shapes.put(onnxName, shape);
         return shape.clone();

@@ -1,0 +1,75 @@
+package dev.graft.cli;
+
+import dev.graft.Graft;
+import dev.graft.GraftModel;
+import dev.graft.onnx.runtime.OrtRunner;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks that print numbers next to a peer run in the same process.",
+        subcommands = {BenchCommand.ImportBench.class})
+final class BenchCommand {
+
+    @Command(name = "import", mixinStandardHelpOptions = true,
+            description = "Import time of graft (ONNX -> SameDiff) next to ONNX Runtime's session creation, same files, same JVM.")
+    static final class ImportBench implements Callable<Integer> {
+
+        @Parameters(arity = "1..*", paramLabel = "MODEL", description = "ONNX files.")
+        List<Path> models;
+
+        @Option(names = "--repeat", description = "Timed runs per model after one warm-up (default: ${DEFAULT-VALUE}).", defaultValue = "10")
+        int repeat;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf("%s, %d cores, Java %s; median and min of %d runs after 1 warm-up%n", System.getProperty("os.arch"),
+                    Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), repeat);
+            out.printf("%-44s %6s %8s | %14s %14s | %14s %14s | %6s%n", "model", "nodes", "MB",
+                    "graft median", "graft min", "ORT median", "ORT min", "ratio");
+            for (Path m : models) {
+                GraftModel warm = Graft.load(m);
+                try (OrtRunner w = new OrtRunner(m)) {
+                    w.inputNames();
+                }
+                double[] graft = new double[repeat];
+                double[] ort = new double[repeat];
+                for (int i = 0; i < repeat; i++) {
+                    long t0 = System.nanoTime();
+                    Graft.load(m);
+                    graft[i] = (System.nanoTime() - t0) / 1e6;
+                    long t1 = System.nanoTime();
+                    try (OrtRunner r = new OrtRunner(m)) {
+                        ort[i] = (System.nanoTime() - t1) / 1e6;
+                    }
+                }
+                Arrays.sort(graft);
+                Arrays.sort(ort);
+                double gMed = graft[repeat / 2];
+                double oMed = ort[repeat / 2];
+                out.printf("%-44s %6d %8.2f | %11.1f ms %11.1f ms | %11.1f ms %11.1f ms | %5.2fx%n", shorten(m.toString()),
+                        warm.source().nodeCount(), Files.size(m) / 1e6, gMed, graft[0], oMed, ort[0], gMed / oMed);
+                out.flush();
+            }
+            out.println("ratio = graft median / ONNX Runtime median (session creation includes ORT's graph optimisations)");
+            return GraftCli.OK;
+        }
+
+        private static String shorten(String s) {
+            return s.length() <= 44 ? s : "..." + s.substring(s.length() - 41);
+        }
+    }
+}
