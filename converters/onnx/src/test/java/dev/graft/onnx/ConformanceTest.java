@@ -1,0 +1,24 @@
+package dev.graft.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.graft.onnx.conformance.ConformanceCase;
+import dev.graft.onnx.conformance.ConformanceRunner;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Issue #2's target: at least 95 % of the in-scope backend cases pass. Per-op checks live in the family tests. */
+class ConformanceTest {
+
+    @Test
+    void atLeast95PercentOfInScopeCasesPass() {
+        List<ConformanceCase> results = new ConformanceRunner(null).runAll(BackendSuite.allCases(), r -> { });
+        long scope = results.stream().filter(ConformanceCase::inScope).count();
+        long passed = results.stream().filter(r -> r.inScope() && r.status() == ConformanceCase.Status.PASSED).count();
+        assertTrue(scope >= 650, "expected about 700 in-scope cases, found " + scope);
+        double rate = 100.0 * passed / scope;
+        List<String> failing = results.stream().filter(r -> r.inScope() && r.status() != ConformanceCase.Status.PASSED)
+                .map(r -> r.suite() + "/" + r.name()).toList();
+        assertTrue(rate >= 95.0, String.format("%d of %d in-scope cases pass (%.1f %%); failing: %s", passed, scope, rate, failing));
+    }
+}

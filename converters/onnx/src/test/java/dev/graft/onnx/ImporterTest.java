@@ -1,0 +1,103 @@
+package dev.graft.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.graft.Graft;
+import dev.graft.GraftModel;
+import dev.graft.onnx.runtime.OrtRunner;
+import dev.graft.verify.Agreement;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Import rules of issue #2 that the backend suite does not exercise. */
+class ImporterTest {
+
+    @TempDir
+    Path dir;
+
+    private static NodeProto constant(String output, TensorProto value) {
+        return NodeProto.newBuilder().setName(output + "_const").setOpType("Constant").addOutput(output)
+                .addAttribute(AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR).setT(value))
+                .build();
+    }
+
+    private static TensorProto longs(String name, long... v) {
+        TensorProto.Builder b = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64_VALUE).addDims(v.length);
+        for (long x : v) b.addInt64Data(x);
+        return b.build();
+    }
+
+    /**
+     * paddle2onnx style: weights in Constant nodes, a symbolic batch dim named p2o.DynamicDimension.0, and a
+     * Reshape target computed at run time by Shape -> Gather -> Unsqueeze -> Concat.
+     */
+    @Test
+    void constantWeightsBecomeVariablesAndDynamicReshapeRunsAtAnyBatch() throws Exception {
+        Nd4j.getRandom().setSeed(3);
+        float[] w = Nd4j.rand(DataType.FLOAT, 4 * 3 * 3 * 3).data().asFloat();
+        float[] bias = {0.1f, -0.2f, 0.3f, 0.05f};
+        NodeProto gatherBatch = NodeProto.newBuilder().setName("gather_batch").setOpType("Gather")
+                .addInput("shape").addInput("zero").addOutput("batch")
+                .addAttribute(AttributeProto.newBuilder().setName("axis").setType(AttributeProto.AttributeType.INT).setI(0)).build();
+        NodeProto concat = NodeProto.newBuilder().setName("target").setOpType("Concat")
+                .addInput("batch_1d").addInput("minus_one").addOutput("target_shape")
+                .addAttribute(AttributeProto.newBuilder().setName("axis").setType(AttributeProto.AttributeType.INT).setI(0)).build();
+        GraphProto g = GraphProto.newBuilder().setName("p2o")
+                .addInput(OnnxModels.floatInput("x", "p2o.DynamicDimension.0", 3, 8, 8))
+                .addNode(constant("conv_w", OnnxModels.floats("conv_w", new long[]{4, 3, 3, 3}, w)))
+                .addNode(constant("conv_b", OnnxModels.floats("conv_b", new long[]{4}, bias)))
+                .addNode(OnnxModels.node("conv", "Conv", new String[]{"x", "conv_w", "conv_b"}, new String[]{"features"}))
+                .addNode(OnnxModels.node("shape_of", "Shape", new String[]{"features"}, new String[]{"shape"}))
+                .addNode(constant("zero", longs("zero", 0).toBuilder().clearDims().build()))
+                .addNode(gatherBatch)
+                .addNode(constant("axes0", longs("axes0", 0)))
+                .addNode(OnnxModels.node("unsq", "Unsqueeze", new String[]{"batch", "axes0"}, new String[]{"batch_1d"}))
+                .addNode(constant("minus_one", longs("minus_one", -1)))
+                .addNode(concat)
+                .addNode(OnnxModels.node("flatten", "Reshape", new String[]{"features", "target_shape"}, new String[]{"y"}))
+                .addOutput(OnnxModels.floatInput("y", "p2o.DynamicDimension.0", 144))
+                .build();
+        Path file = OnnxModels.write(OnnxModels.model(g, 13), dir.resolve("p2o.onnx"));
+
+        GraftModel model = Graft.load(file);
+        assertEquals(VariableType.VARIABLE, model.sameDiff().getVariable("conv_w").getVariableType());
+        assertEquals(VariableType.VARIABLE, model.sameDiff().getVariable("conv_b").getVariableType());
+        assertEquals(List.of("conv_w", "conv_b"), model.parameterNames());
+        assertEquals("p2o.DynamicDimension.0", model.inputs().get(0).dimNames().get(0));
+        try (OrtRunner ort = new OrtRunner(file)) {
+            for (int batch : new int[]{1, 32}) {
+                INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, 8, 8);
+                INDArray y = model.run(Map.of("x", x), List.of()).get("y");
+                INDArray ref = ort.run(Map.of("x", x), List.of("y")).get("y");
+                Agreement a = Agreement.of(y, ref, 1e-5, 1e-4);
+                assertTrue(a.within(), "batch " + batch + ": " + a);
+            }
+        }
+    }
+
+    @Test
+    void handleDescribesTheModel() {
+        GraftModel m = Graft.load(Path.of("tests-resources/models/resnet_small/model.onnx"));
+        assertEquals("onnx", m.source().format());
+        assertEquals(13, m.source().opset());
+        assertEquals(List.of("input"), m.inputNames());
+        assertEquals(List.of("output"), m.outputNames());
+        assertEquals("[batch, 3, 32, 32]", m.inputs().get(0).shapeText());
+        assertEquals(DataType.FLOAT, m.outputs().get(0).dataType());
+        assertTrue(m.parameterNames().contains("fc.weight"));
+        // intermediate tensors keep their ONNX names
+        assertTrue(m.sameDiff().hasVariable("/Flatten_output_0"));
+    }
+}
