@@ -36,7 +36,7 @@ public final class ActivationOps implements OnnxOpFamily {
             SDVariable x = ctx.input(n, 0);
             ctx.setOutput(n, 0, x.mul(hardSigmoid(x, 1f / 6f, 0.5f)));
         });
-        ElementwiseOps.unary(r, "Softplus", 1, x -> x.getSameDiff().nn().softplus(x));
+        ElementwiseOps.unary(r, "Softplus", 1, ActivationOps::softplus);
         ElementwiseOps.unary(r, "Softsign", 1, x -> x.getSameDiff().nn().softsign(x));
         r.importer("Gelu", 20, ActivationOps::gelu);
         r.importer("Clip", 1, ActivationOps::clipLegacy);
@@ -107,6 +107,15 @@ public final class ActivationOps implements OnnxOpFamily {
         n.unsupportedIf(alpha == 0f, "alpha=0");
         SDVariable negPart = ctx.sd().math().exp(neg(x).div(alpha)).sub(1.0).mul(alpha);
         ctx.setOutput(n, 0, pos(x).add(negPart));
+    }
+
+    /**
+     * y = log(1 + exp(x)), as max(x, 0) + log1p(exp(-|x|)): ND4J's softplus evaluates exp(x) directly
+     * and gives infinity from x of about 89 (float) on.
+     */
+    private static SDVariable softplus(SDVariable x) {
+        SameDiff sd = x.getSameDiff();
+        return pos(x).add(sd.math().log1p(sd.math().exp(sd.math().abs(x).neg())));
     }
 
     /** y = max(0, min(1, alpha * x + beta)). */

@@ -94,8 +94,8 @@ public final class ElementwiseOps implements OnnxOpFamily {
     }
 
     /**
-     * Integer division truncates toward zero (C semantics, as onnxruntime does); floating point divides.
-     * ND4J's integer divide is checked by the backend cases with negative operands.
+     * Integer division truncates toward zero (C semantics, as onnxruntime does), which is what ND4J's
+     * integer divide does too (checked with negative int32/int64 operands); floating point divides.
      */
     private static SDVariable div(SDVariable a, SDVariable b) {
         return a.div(b);

@@ -41,11 +41,14 @@ public final class GemmOps implements OnnxOpFamily {
         SDVariable c = ctx.optionalInput(n, 2);
         float alpha = n.getFloat("alpha", 1f);
         float beta = n.getFloat("beta", 1f);
-        SDVariable y = sd.mmul(a, b, n.getLong("transA", 0) != 0, n.getLong("transB", 0) != 0, false);
+        DataType type = a.dataType();
+        SDVariable y = sd.mmul(compute(a), compute(b), n.getLong("transA", 0) != 0, n.getLong("transB", 0) != 0, false);
         if (alpha != 1f) y = y.mul(alpha);
         if (c != null && beta != 0f) {
+            c = compute(c);
             y = y.add(beta == 1f ? c : c.mul(beta));
         }
+        y = fromCompute(y, type);
         ctx.setOutput(n, 0, y);
     }
 
@@ -55,8 +58,9 @@ public final class GemmOps implements OnnxOpFamily {
      */
     private static void matmul(OnnxNode n, ImportContext ctx) {
         SameDiff sd = ctx.sd();
-        SDVariable a = ctx.input(n, 0);
-        SDVariable b = ctx.input(n, 1);
+        DataType type = ctx.input(n, 0).dataType();
+        SDVariable a = compute(ctx.input(n, 0));
+        SDVariable b = compute(ctx.input(n, 1));
         long[] sa = ctx.inputShape(n, 0);
         long[] sb = ctx.inputShape(n, 1);
         if (sa.length == 0 || sb.length == 0) {
@@ -106,7 +110,22 @@ public final class GemmOps implements OnnxOpFamily {
         if (vecA) {
             y = sd.squeeze(y, outRank - 2);
         }
-        ctx.setOutput(n, 0, y);
+        ctx.setOutput(n, 0, fromCompute(y, type));
+    }
+
+    /**
+     * ND4J multiplies floating point matrices only; integer operands (MatMul and Gemm accept int32/int64
+     * and unsigned) are multiplied in double, exact while every partial sum stays below 2^53. Half
+     * precision is multiplied in float, as ND4J would otherwise accumulate in half (onnxruntime does not).
+     */
+    private static SDVariable compute(SDVariable x) {
+        DataType t = x.dataType();
+        if (t == DataType.FLOAT || t == DataType.DOUBLE) return x;
+        return x.castTo(t == DataType.HALF || t == DataType.BFLOAT16 ? DataType.FLOAT : DataType.DOUBLE);
+    }
+
+    private static SDVariable fromCompute(SDVariable y, DataType type) {
+        return y.dataType() == type ? y : y.castTo(type);
     }
 
     /** The batch dims of a shape left-padded with 1s to the given rank. */
