@@ -1,6 +1,14 @@
 package dev.graft.onnx.ops;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.graft.onnx.conformance.ConformanceCase;
+import dev.graft.onnx.conformance.ConformanceRunner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -34,6 +42,26 @@ final class CoreOps {
         ALLOWED = Set.copyOf(all);
     }
 
+    /** graft's own cases (made by converters/onnx/src/test/cases/generate.py), one folder per family. */
+    static final Path GRAFT_CASES = Path.of("converters/onnx/src/test/cases");
+
     private CoreOps() {
+    }
+
+    /** Runs every case in the family's folder of graft cases; returns each one that did not pass. */
+    static List<String> checkGraftCases(String family) {
+        Path dir = GRAFT_CASES.resolve(family);
+        assertTrue(Files.isDirectory(dir), dir.toAbsolutePath() + " is missing");
+        ConformanceRunner runner = new ConformanceRunner(null);
+        List<Path> cases = ConformanceRunner.findCases(List.of(dir));
+        assertTrue(!cases.isEmpty(), "no case in " + dir);
+        List<String> problems = new ArrayList<>();
+        for (Path c : cases) {
+            ConformanceCase r = runner.run(c);
+            if (r.status() != ConformanceCase.Status.PASSED) {
+                problems.add(family + "/" + r.name() + ": " + r.status() + " " + r.reason());
+            }
+        }
+        return problems;
     }
 }

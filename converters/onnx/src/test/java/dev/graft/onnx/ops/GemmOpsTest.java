@@ -7,7 +7,10 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Gemm and MatMul against the ONNX backend suite (SameDiff output vs the suite's reference outputs). */
+/**
+ * Gemm and MatMul against the ONNX backend suite (SameDiff output vs the suite's
+ * reference outputs), restricted to cases whose ops all have converters here (see {@link CoreOps}).
+ */
 class GemmOpsTest {
 
     /** Cases that fail today, with the reason; each must be fixed or explained. */
@@ -17,5 +20,11 @@ class GemmOpsTest {
     void backendCasesPass() {
         List<String> problems = BackendSuite.check(CoreOps.GEMM, CoreOps.ALLOWED, KNOWN_FAILURES);
         assertEquals(List.of(), problems);
+    }
+
+    /** graft's own cases for semantics the backend suite does not cover (see cases/generate.py). */
+    @Test
+    void graftCasesPass() {
+        assertEquals(List.of(), CoreOps.checkGraftCases("gemm"));
     }
 }
