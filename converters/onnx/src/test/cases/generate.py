@@ -148,3 +148,5 @@ ga = rng.integers(-5, 5, (2, 3)).astype(np.int64)
 gb = rng.integers(-5, 5, (3, 4)).astype(np.int64)
 gc = rng.integers(-5, 5, (4,)).astype(np.int64)
 case('gemm_int64', 13, [N('Gemm', ['a', 'b', 'c'], ['y'])], {'a': ga, 'b': gb, 'c': gc}, {'y': ga @ gb + gc})
+case('matmul_3d_2d_dynamic_k', 13, mm(), {'a': M3, 'b': M2}, {'y': np.matmul(M3, M2)},
+     dims={'a': ['N', 'S', 'K'], 'b': ['K', 'M']})

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** Gemm (Y = alpha * A' * B' + beta * C) and MatMul (numpy matmul semantics). */
 public final class GemmOps implements OnnxOpFamily {
@@ -81,12 +82,7 @@ public final class GemmOps implements OnnxOpFamily {
             y = sd.mmul(a, b);
         } else if (sb.length == 2) {
             // [..., M, K] x [K, N]: one 2-D product over the flattened batch (the common Linear case).
-            SDVariable dimsA = sd.shape(a).castTo(DataType.LONG);
-            SDVariable flat = sd.reshape(a, sd.concat(0, ctx.constant(org.nd4j.linalg.factory.Nd4j.createFromArray(-1L)),
-                    sd.slice(dimsA, new int[]{sa.length - 1}, 1)));
-            SDVariable outShape = sd.concat(0, sd.slice(dimsA, new int[]{0}, sa.length - 1),
-                    sd.slice(sd.shape(b).castTo(DataType.LONG), new int[]{1}, 1));
-            y = sd.reshape(sd.mmul(flat, b), outShape);
+            y = sd.reshape(sd.mmul(flattenBatch(ctx, a, sa), b), batchedShape(ctx, a, sa, b, sb));
         } else {
             int rank = Math.max(sa.length, sb.length);
             for (int k = sa.length; k < rank; k++) a = sd.expandDims(a, 0);
@@ -126,6 +122,31 @@ public final class GemmOps implements OnnxOpFamily {
 
     private static SDVariable fromCompute(SDVariable y, DataType type) {
         return y.dataType() == type ? y : y.castTo(type);
+    }
+
+    /** [..., M, K] -> [prod(...) * M, K], with the size taken at run time where it is dynamic. */
+    private static SDVariable flattenBatch(ImportContext ctx, SDVariable a, long[] sa) {
+        SameDiff sd = ctx.sd();
+        long k = sa[sa.length - 1];
+        if (k >= 0) {
+            return sd.reshape(a, -1, k);
+        }
+        SDVariable dims = sd.shape(a).castTo(DataType.LONG);
+        SDVariable k2 = sd.slice(dims, new int[]{sa.length - 1}, 1);
+        return sd.reshape(a, sd.concat(0, ctx.constant(Nd4j.createFromArray(-1L)), k2));
+    }
+
+    /** [..., M, N] for A = [..., M, K] and B = [K, N]. */
+    private static SDVariable batchedShape(ImportContext ctx, SDVariable a, long[] sa, SDVariable b, long[] sb) {
+        SameDiff sd = ctx.sd();
+        long[] out = Arrays.copyOf(sa, sa.length);
+        out[sa.length - 1] = sb[1];
+        if (Arrays.stream(out).allMatch(d -> d >= 0)) {
+            return ctx.constant(Nd4j.createFromArray(out));
+        }
+        SDVariable dimsA = sd.shape(a).castTo(DataType.LONG);
+        SDVariable dimsB = sd.shape(b).castTo(DataType.LONG);
+        return sd.concat(0, sd.slice(dimsA, new int[]{0}, sa.length - 1), sd.slice(dimsB, new int[]{1}, 1));
     }
 
     /** The batch dims of a shape left-padded with 1s to the given rank. */

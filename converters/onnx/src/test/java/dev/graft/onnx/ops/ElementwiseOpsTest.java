@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Elementwise arithmetic (binary ops incl. the legacy broadcast/axis versions, unary math,
- * Max/Min/Sum/Mean) against the ONNX backend suite (SameDiff output vs the suite's reference outputs), restricted to cases whose ops all have converters here (see {@link CoreOps}).
+ * Max/Min/Sum/Mean) against the ONNX backend suite (SameDiff output vs the suite's reference outputs),
+ * restricted to cases whose ops all have converters here (see {@link CoreOps}).
  */
 class ElementwiseOpsTest {
 
