@@ -151,8 +151,9 @@ public final class ActivationOps implements OnnxOpFamily {
      */
     private static void clip11(OnnxNode n, ImportContext ctx) {
         SDVariable x = ctx.input(n, 0);
-        boolean minStatic = !n.hasInput(1) || isFixed(ctx, n, 1);
-        boolean maxStatic = !n.hasInput(2) || isFixed(ctx, n, 2);
+        // Trainable (float initializer) bounds are variables, never static.
+        boolean minStatic = !n.hasInput(1) || ctx.isStaticInput(n, 1);
+        boolean maxStatic = !n.hasInput(2) || ctx.isStaticInput(n, 2);
         if (minStatic && maxStatic) {
             Double min = n.hasInput(1) ? scalarOf(n, ctx.constantInput(n, 1, "min")) : null;
             Double max = n.hasInput(2) ? scalarOf(n, ctx.constantInput(n, 2, "max")) : null;
@@ -165,12 +166,6 @@ public final class ActivationOps implements OnnxOpFamily {
         if (n.hasInput(1)) y = sd.math().max(y, sameType(ctx.input(n, 1), x));
         if (n.hasInput(2)) y = sd.math().min(y, sameType(ctx.input(n, 2), x));
         ctx.setOutput(n, 0, y);
-    }
-
-    /** A constant (not a trainable weight) known at import time. */
-    private static boolean isFixed(ImportContext ctx, OnnxNode n, int i) {
-        return ctx.isStaticInput(n, i)
-                && ctx.value(n.input(i)).getVariableType() != org.nd4j.autodiff.samediff.VariableType.VARIABLE;
     }
 
     private static SDVariable sameType(SDVariable v, SDVariable like) {
