@@ -6,20 +6,193 @@ import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Activations and Softmax/LogSoftmax (whose axis semantics changed in opset 13). */
+/**
+ * Activations and Softmax/LogSoftmax (whose axis semantics changed in opset 13).
+ *
+ * <p>Activations with attributes (Elu, Selu, Celu, HardSigmoid...) are built from elementwise primitives
+ * rather than ND4J's fixed-constant versions, so every attribute value is honoured exactly and gradients
+ * flow through ordinary ops. Opset 1 versions differ from opset 6 only by the legacy {@code consumed_inputs}
+ * attribute (an in-place hint without effect on the result), so one entry from opset 1 covers both.
+ */
 public final class ActivationOps implements OnnxOpFamily {
 
     @Override
     public void register(ConverterRegistry.Builder r) {
-        ElementwiseOps.unary(r, "Relu", 6, x -> x.getSameDiff().nn().relu(x, 0));
-        ElementwiseOps.unary(r, "Sigmoid", 6, x -> x.getSameDiff().nn().sigmoid(x));
-        r.importer("LeakyRelu", 6, (n, ctx) ->
+        ElementwiseOps.unary(r, "Relu", 1, x -> x.getSameDiff().nn().relu(x, 0));
+        ElementwiseOps.unary(r, "Sigmoid", 1, x -> x.getSameDiff().nn().sigmoid(x));
+        r.importer("LeakyRelu", 1, (n, ctx) ->
                 ctx.setOutput(n, 0, ctx.sd().nn().leakyRelu(ctx.input(n, 0), n.getFloat("alpha", 0.01f))));
+        r.importer("PRelu", 1, ActivationOps::preluLegacy);
+        r.importer("PRelu", 7, (n, ctx) -> ctx.setOutput(n, 0, prelu(ctx.input(n, 0), ctx.input(n, 1))));
+        r.importer("Elu", 1, (n, ctx) -> ctx.setOutput(n, 0, elu(ctx.input(n, 0), n.getFloat("alpha", 1f))));
+        r.importer("Selu", 1, ActivationOps::selu);
+        r.importer("Celu", 12, ActivationOps::celu);
+        r.importer("HardSigmoid", 1, (n, ctx) -> ctx.setOutput(n, 0,
+                hardSigmoid(ctx.input(n, 0), n.getFloat("alpha", 0.2f), n.getFloat("beta", 0.5f))));
+        r.importer("HardSwish", 14, (n, ctx) -> {
+            SDVariable x = ctx.input(n, 0);
+            ctx.setOutput(n, 0, x.mul(hardSigmoid(x, 1f / 6f, 0.5f)));
+        });
+        ElementwiseOps.unary(r, "Softplus", 1, ActivationOps::softplus);
+        ElementwiseOps.unary(r, "Softsign", 1, x -> x.getSameDiff().nn().softsign(x));
+        r.importer("Gelu", 20, ActivationOps::gelu);
+        r.importer("Clip", 1, ActivationOps::clipLegacy);
+        r.importer("Clip", 11, ActivationOps::clip11);
         r.importer("Softmax", 1, (n, ctx) -> softmaxLegacy(n, ctx, false));
         r.importer("Softmax", 13, (n, ctx) -> softmax13(n, ctx, false));
         r.importer("LogSoftmax", 1, (n, ctx) -> softmaxLegacy(n, ctx, true));
         r.importer("LogSoftmax", 13, (n, ctx) -> softmax13(n, ctx, true));
+    }
+
+    /** max(x, 0): the positive part. */
+    private static SDVariable pos(SDVariable x) {
+        return x.getSameDiff().nn().relu(x, 0);
+    }
+
+    /** min(x, 0): the negative part. */
+    private static SDVariable neg(SDVariable x) {
+        return x.sub(pos(x));
+    }
+
+    /** y = max(x, 0) + slope * min(x, 0); slope is usually a trainable weight, so it stays a graph input. */
+    private static SDVariable prelu(SDVariable x, SDVariable slope) {
+        if (slope.dataType() != x.dataType()) {
+            slope = slope.castTo(x.dataType());
+        }
+        return pos(x).add(neg(x).mul(slope));
+    }
+
+    /**
+     * Opsets 1-6 predate numpy broadcasting: the slope has one element (shared) or one per channel (axis
+     * 1, as the old PyTorch exporter emits for PReLU(num_parameters=C)), or the input's full shape.
+     */
+    private static void preluLegacy(OnnxNode n, ImportContext ctx) {
+        SDVariable x = ctx.input(n, 0);
+        SDVariable slope = ctx.input(n, 1);
+        int rank = ctx.inputRank(n, 0);
+        long[] slopeShape = ctx.inputShape(n, 1);
+        if (slopeShape.length == 1 && rank > 2 && slopeShape[0] != 1) {
+            long c = ctx.inputShape(n, 0)[1];
+            if (c >= 0 && c != slopeShape[0]) {
+                throw n.error("slope has " + slopeShape[0] + " elements but the input has " + c + " channels");
+            }
+            // [C] -> [C, 1, ..., 1] so that it lines up with axis 1 of [N, C, D1, ...].
+            for (int k = 0; k < rank - 2; k++) {
+                slope = ctx.sd().expandDims(slope, k + 1);
+            }
+        }
+        ctx.setOutput(n, 0, prelu(x, slope));
+    }
+
+    /** y = x for x > 0, alpha * (exp(x) - 1) otherwise; exp only sees min(x, 0) so it cannot overflow. */
+    private static SDVariable elu(SDVariable x, float alpha) {
+        SameDiff sd = x.getSameDiff();
+        SDVariable negPart = sd.math().exp(neg(x)).sub(1.0);
+        return pos(x).add(alpha == 1f ? negPart : negPart.mul(alpha));
+    }
+
+    private static void selu(OnnxNode n, ImportContext ctx) {
+        float alpha = n.getFloat("alpha", 1.67326319217681884765625f);
+        float gamma = n.getFloat("gamma", 1.05070102214813232421875f);
+        ctx.setOutput(n, 0, elu(ctx.input(n, 0), alpha).mul(gamma));
+    }
+
+    /** y = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) = max(0, x) + alpha * (exp(min(0, x) / alpha) - 1). */
+    private static void celu(OnnxNode n, ImportContext ctx) {
+        SDVariable x = ctx.input(n, 0);
+        float alpha = n.getFloat("alpha", 1f);
+        n.unsupportedIf(alpha == 0f, "alpha=0");
+        SDVariable negPart = ctx.sd().math().exp(neg(x).div(alpha)).sub(1.0).mul(alpha);
+        ctx.setOutput(n, 0, pos(x).add(negPart));
+    }
+
+    /**
+     * y = log(1 + exp(x)), as max(x, 0) + log1p(exp(-|x|)): ND4J's softplus evaluates exp(x) directly
+     * and gives infinity from x of about 89 (float) on.
+     */
+    private static SDVariable softplus(SDVariable x) {
+        SameDiff sd = x.getSameDiff();
+        return pos(x).add(sd.math().log1p(sd.math().exp(sd.math().abs(x).neg())));
+    }
+
+    /** y = max(0, min(1, alpha * x + beta)). */
+    private static SDVariable hardSigmoid(SDVariable x, float alpha, float beta) {
+        return x.getSameDiff().math().clipByValue(x.mul(alpha).add(beta), 0, 1);
+    }
+
+    /** Gelu (opset 20): exact erf form, or the tanh approximation when approximate="tanh". */
+    private static void gelu(OnnxNode n, ImportContext ctx) {
+        SDVariable x = ctx.input(n, 0);
+        SameDiff sd = ctx.sd();
+        String approximate = n.getString("approximate", "none");
+        SDVariable inner;
+        switch (approximate) {
+            case "none" -> inner = sd.math().erf(x.mul(1.0 / Math.sqrt(2.0)));
+            case "tanh" -> inner = sd.math().tanh(x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2.0 / Math.PI)));
+            default -> throw n.error("approximate='" + approximate + "' is not supported");
+        }
+        ctx.setOutput(n, 0, x.mul(0.5).mul(inner.add(1.0)));
+    }
+
+    /** Before opset 11 the bounds are float attributes, each defaulting to no bound. */
+    private static void clipLegacy(OnnxNode n, ImportContext ctx) {
+        SDVariable x = ctx.input(n, 0);
+        Double min = n.has("min") ? (double) n.getFloat("min", 0f) : null;
+        Double max = n.has("max") ? (double) n.getFloat("max", 0f) : null;
+        ctx.setOutput(n, 0, clipStatic(ctx, x, min, max));
+    }
+
+    /**
+     * From opset 11 the bounds are optional scalar inputs. Constant bounds become numbers; bounds computed
+     * in the graph or trainable become elementwise max/min, which also keeps gradients w.r.t. them.
+     */
+    private static void clip11(OnnxNode n, ImportContext ctx) {
+        SDVariable x = ctx.input(n, 0);
+        // Trainable (float initializer) bounds are variables, never static.
+        boolean minStatic = !n.hasInput(1) || ctx.isStaticInput(n, 1);
+        boolean maxStatic = !n.hasInput(2) || ctx.isStaticInput(n, 2);
+        if (minStatic && maxStatic) {
+            Double min = n.hasInput(1) ? scalarOf(n, ctx.constantInput(n, 1, "min")) : null;
+            Double max = n.hasInput(2) ? scalarOf(n, ctx.constantInput(n, 2, "max")) : null;
+            ctx.setOutput(n, 0, clipStatic(ctx, x, min, max));
+            return;
+        }
+        SameDiff sd = ctx.sd();
+        SDVariable y = x;
+        // ONNX's order: max with min first, then min with max (so min > max gives max everywhere).
+        if (n.hasInput(1)) y = sd.math().max(y, sameType(ctx.input(n, 1), x));
+        if (n.hasInput(2)) y = sd.math().min(y, sameType(ctx.input(n, 2), x));
+        ctx.setOutput(n, 0, y);
+    }
+
+    private static SDVariable sameType(SDVariable v, SDVariable like) {
+        return v.dataType() == like.dataType() ? v : v.castTo(like.dataType());
+    }
+
+    private static Double scalarOf(OnnxNode n, INDArray a) {
+        if (a.length() != 1) {
+            throw n.error("Clip bounds must be scalars, got shape " + java.util.Arrays.toString(a.shape()));
+        }
+        return a.castTo(DataType.DOUBLE).getDouble(0);
+    }
+
+    /** Clip with import-time bounds (null: unbounded on that side), applied in the input's own type. */
+    private static SDVariable clipStatic(ImportContext ctx, SDVariable x, Double min, Double max) {
+        SameDiff sd = ctx.sd();
+        if (min == null && max == null) {
+            return sd.identity(x);
+        }
+        if (min != null && max != null && min <= max && x.dataType().isFPType()) {
+            return sd.math().clipByValue(x, min, max);
+        }
+        // Integer inputs (clip_by_value works in floating point) and min > max: elementwise max then min.
+        SDVariable y = x;
+        if (min != null) y = sd.math().max(y, ctx.scalar(x.dataType(), min));
+        if (max != null) y = sd.math().min(y, ctx.scalar(x.dataType(), max));
+        return y;
     }
 
     private static void softmax13(OnnxNode n, ImportContext ctx, boolean log) {

@@ -1,29 +1,161 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ImportContext;
+import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
+import java.util.Arrays;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** Gemm (Y = alpha * A' * B' + beta * C) and MatMul (numpy matmul semantics). */
 public final class GemmOps implements OnnxOpFamily {
 
     @Override
     public void register(ConverterRegistry.Builder r) {
-        r.importer("Gemm", 7, (n, ctx) -> {
-            SameDiff sd = ctx.sd();
-            SDVariable a = ctx.input(n, 0);
-            SDVariable b = ctx.input(n, 1);
-            SDVariable c = ctx.optionalInput(n, 2);
-            float alpha = n.getFloat("alpha", 1f);
-            float beta = n.getFloat("beta", 1f);
-            SDVariable y = sd.mmul(a, b, n.getLong("transA", 0) != 0, n.getLong("transB", 0) != 0, false);
-            if (alpha != 1f) y = y.mul(alpha);
-            if (c != null && beta != 0f) {
-                y = y.add(beta == 1f ? c : c.mul(beta));
+        r.importer("Gemm", 1, GemmOps::gemmLegacy);
+        // From opset 7 C broadcasts unidirectionally (numpy) to [M, N]; from 11 it is optional.
+        r.importer("Gemm", 7, GemmOps::gemm);
+        r.importer("MatMul", 1, GemmOps::matmul);
+    }
+
+    /**
+     * Opsets 1-6: C is required and is used as is when {@code broadcast=0} (then it must be [M, N]) or
+     * broadcast to [M, N] when {@code broadcast=1}, which for valid models is numpy broadcasting.
+     */
+    private static void gemmLegacy(OnnxNode n, ImportContext ctx) {
+        if (n.getLong("broadcast", 0) == 0 && n.hasInput(2)) {
+            long[] c = ctx.inputShape(n, 2);
+            if (c.length != 2) {
+                throw n.error("C of rank " + c.length + " needs broadcast=1");
             }
-            ctx.setOutput(n, 0, y);
-        });
-        r.importer("MatMul", 1, (n, ctx) -> ctx.setOutput(n, 0, ctx.sd().mmul(ctx.input(n, 0), ctx.input(n, 1))));
+        }
+        gemm(n, ctx);
+    }
+
+    private static void gemm(OnnxNode n, ImportContext ctx) {
+        SameDiff sd = ctx.sd();
+        SDVariable a = ctx.input(n, 0);
+        SDVariable b = ctx.input(n, 1);
+        SDVariable c = ctx.optionalInput(n, 2);
+        float alpha = n.getFloat("alpha", 1f);
+        float beta = n.getFloat("beta", 1f);
+        DataType type = a.dataType();
+        SDVariable y = sd.mmul(compute(a), compute(b), n.getLong("transA", 0) != 0, n.getLong("transB", 0) != 0, false);
+        if (alpha != 1f) y = y.mul(alpha);
+        if (c != null && beta != 0f) {
+            c = compute(c);
+            y = y.add(beta == 1f ? c : c.mul(beta));
+        }
+        y = fromCompute(y, type);
+        ctx.setOutput(n, 0, y);
+    }
+
+    /**
+     * numpy matmul: a 1-D operand gets a size-1 dim (prepended for A, appended for B) that is removed
+     * from the result; batch dims (all but the last two) broadcast.
+     */
+    private static void matmul(OnnxNode n, ImportContext ctx) {
+        SameDiff sd = ctx.sd();
+        DataType type = ctx.input(n, 0).dataType();
+        SDVariable a = compute(ctx.input(n, 0));
+        SDVariable b = compute(ctx.input(n, 1));
+        long[] sa = ctx.inputShape(n, 0);
+        long[] sb = ctx.inputShape(n, 1);
+        if (sa.length == 0 || sb.length == 0) {
+            throw n.error("MatMul operands must have rank >= 1, got " + sa.length + " and " + sb.length);
+        }
+        boolean vecA = sa.length == 1;
+        boolean vecB = sb.length == 1;
+        if (vecA) {
+            a = sd.expandDims(a, 0);
+            sa = new long[]{1, sa[0]};
+        }
+        if (vecB) {
+            b = sd.expandDims(b, 1);
+            sb = new long[]{sb[0], 1};
+        }
+        SDVariable y;
+        if (sa.length == 2 && sb.length == 2) {
+            y = sd.mmul(a, b);
+        } else if (sb.length == 2) {
+            // [..., M, K] x [K, N]: one 2-D product over the flattened batch (the common Linear case).
+            y = sd.reshape(sd.mmul(flattenBatch(ctx, a, sa), b), batchedShape(ctx, a, sa, b, sb));
+        } else {
+            int rank = Math.max(sa.length, sb.length);
+            for (int k = sa.length; k < rank; k++) a = sd.expandDims(a, 0);
+            for (int k = sb.length; k < rank; k++) b = sd.expandDims(b, 0);
+            long[] batchA = batchDims(sa, rank);
+            long[] batchB = batchDims(sb, rank);
+            boolean sameBatch = Arrays.equals(batchA, batchB) && Arrays.stream(batchA).allMatch(d -> d >= 0);
+            if (!sameBatch) {
+                // Broadcast the batch dims by adding zeros shaped [other's batch..., 1, 1].
+                SDVariable za = sd.sum(sd.zerosLike(a), true, rank - 2, rank - 1);
+                SDVariable zb = sd.sum(sd.zerosLike(b), true, rank - 2, rank - 1);
+                a = a.add(zb);
+                b = b.add(za);
+            }
+            y = sd.mmul(a, b);
+        }
+        int outRank = Math.max(sa.length, sb.length);
+        if (vecB) {
+            y = sd.squeeze(y, outRank - 1);
+        }
+        if (vecA) {
+            y = sd.squeeze(y, outRank - 2);
+        }
+        ctx.setOutput(n, 0, fromCompute(y, type));
+    }
+
+    /**
+     * ND4J multiplies floating point matrices only; integer operands (MatMul and Gemm accept int32/int64
+     * and unsigned) are multiplied in double, exact while every partial sum stays below 2^53. Half
+     * precision is multiplied in float, as ND4J would otherwise accumulate in half (onnxruntime does not).
+     */
+    private static SDVariable compute(SDVariable x) {
+        DataType t = x.dataType();
+        if (t == DataType.FLOAT || t == DataType.DOUBLE) return x;
+        return x.castTo(t == DataType.HALF || t == DataType.BFLOAT16 ? DataType.FLOAT : DataType.DOUBLE);
+    }
+
+    private static SDVariable fromCompute(SDVariable y, DataType type) {
+        return y.dataType() == type ? y : y.castTo(type);
+    }
+
+    /** [..., M, K] -> [prod(...) * M, K], with the size taken at run time where it is dynamic. */
+    private static SDVariable flattenBatch(ImportContext ctx, SDVariable a, long[] sa) {
+        SameDiff sd = ctx.sd();
+        long k = sa[sa.length - 1];
+        if (k >= 0) {
+            return sd.reshape(a, -1, k);
+        }
+        SDVariable dims = sd.shape(a).castTo(DataType.LONG);
+        SDVariable k2 = sd.slice(dims, new int[]{sa.length - 1}, 1);
+        return sd.reshape(a, sd.concat(0, ctx.constant(Nd4j.createFromArray(-1L)), k2));
+    }
+
+    /** [..., M, N] for A = [..., M, K] and B = [K, N]. */
+    private static SDVariable batchedShape(ImportContext ctx, SDVariable a, long[] sa, SDVariable b, long[] sb) {
+        SameDiff sd = ctx.sd();
+        long[] out = Arrays.copyOf(sa, sa.length);
+        out[sa.length - 1] = sb[1];
+        if (Arrays.stream(out).allMatch(d -> d >= 0)) {
+            return ctx.constant(Nd4j.createFromArray(out));
+        }
+        SDVariable dimsA = sd.shape(a).castTo(DataType.LONG);
+        SDVariable dimsB = sd.shape(b).castTo(DataType.LONG);
+        return sd.concat(0, sd.slice(dimsA, new int[]{0}, sa.length - 1), sd.slice(dimsB, new int[]{1}, 1));
+    }
+
+    /** The batch dims of a shape left-padded with 1s to the given rank. */
+    private static long[] batchDims(long[] shape, int rank) {
+        long[] out = new long[rank - 2];
+        int pad = rank - shape.length;
+        for (int k = 0; k < rank - 2; k++) {
+            out[k] = k < pad ? 1 : shape[k - pad];
+        }
+        return out;
     }
 }

@@ -1,0 +1,30 @@
+package dev.graft.onnx.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.graft.onnx.BackendSuite;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Activations (Relu, PRelu, Elu, ..., Clip, Softmax) against the ONNX backend suite (SameDiff output vs the suite's
+ * reference outputs), restricted to cases whose ops all have converters here (see {@link CoreOps}).
+ */
+class ActivationOpsTest {
+
+    /** Cases that fail today, with the reason; each must be fixed or explained. */
+    private static final Map<String, String> KNOWN_FAILURES = Map.of();
+
+    @Test
+    void backendCasesPass() {
+        List<String> problems = BackendSuite.check(CoreOps.ACTIVATION, CoreOps.ALLOWED, KNOWN_FAILURES);
+        assertEquals(List.of(), problems);
+    }
+
+    /** graft's own cases for semantics the backend suite does not cover (see cases/generate.py). */
+    @Test
+    void graftCasesPass() {
+        assertEquals(List.of(), CoreOps.checkGraftCases("activation"));
+    }
+}
