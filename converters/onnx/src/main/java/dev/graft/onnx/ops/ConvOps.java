@@ -9,7 +9,6 @@ import java.util.Arrays;
 import java.util.List;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.enums.WeightsFormat;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv3DConfig;
@@ -251,7 +250,9 @@ public final class ConvOps implements OnnxOpFamily {
     /** One ungrouped, undilated 2-D or 3-D convolution with symmetric pads {@code pads}. */
     private static SDVariable convNd(SameDiff sd, SDVariable x, SDVariable w, SDVariable b, Window win, long[] pads) {
         if (win.kernel.length == 2) {
-            return sd.cnn().conv2d(x, w, b, conv2dConfig(win, pads));
+            // Weights go in as libnd4j's default [kH, kW, iC, oC]: conv2d_bp ignores weightsFormat=OIYX in
+            // ND4J 1.0.0-M2.1 and fails, so OIYX weights would import fine but could not be trained.
+            return sd.cnn().conv2d(x, sd.permute(w, 2, 3, 1, 0), b, conv2dConfig(win, pads));
         }
         // conv3dnew takes weights as [kD, kH, kW, iC, oC]; ONNX has [oC, iC, kD, kH, kW].
         SDVariable w3 = sd.permute(w, 2, 3, 4, 1, 0);
@@ -275,7 +276,6 @@ public final class ConvOps implements OnnxOpFamily {
                 .dH(1).dW(1)
                 .paddingMode(PaddingMode.VALID)
                 .dataFormat(Conv2DConfig.NCHW)
-                .weightsFormat(WeightsFormat.OIYX)
                 .build();
     }
 
