@@ -20,4 +20,10 @@ class PoolingOpsTest {
                 Set.of("MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"), KNOWN_FAILURES);
         assertEquals(List.of(), problems);
     }
+
+    /** Imported weights stay trainable: SameDiff's gradients match finite differences. */
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        assertEquals(List.of(), GradientCheck.check(Set.of("MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool")));
+    }
 }
