@@ -50,7 +50,6 @@ public final class PoolingOps implements OnnxOpFamily {
         int k = kernel.length;
         if (k < 1 || k > 3) throw n.error(k + "-D pooling is not supported (1-D, 2-D and 3-D are)");
         if (xShape.length != k + 2) throw n.error("input rank " + xShape.length + " does not match a " + k + "-D kernel");
-        n.unsupportedIf(max && n.hasOutput(1), "MaxPool's Indices output");
         long[] spatial = Arrays.copyOfRange(xShape, 2, xShape.length);
         ConvOps.Window win = ConvOps.Window.of(n, kernel).resolved(n, spatial);
         boolean countIncludePad = !max && n.getLong("count_include_pad", 0) != 0;
@@ -102,6 +101,94 @@ public final class PoolingOps implements OnnxOpFamily {
             }
         }
         ctx.setOutput(n, 0, y);
+        if (max && n.hasOutput(1)) {
+            ctx.setOutput(n, 1, maxIndices(n, ctx, x, xShape, win, extra, y));
+        }
+    }
+
+    /**
+     * MaxPool's Indices output: for every output cell, the flat index (over the whole N, C, spatial input,
+     * spatial part row-major, or column-major for storage_order=1) of the first maximum in its window.
+     * libnd4j's max_pool_with_argmax does not give these, so the taps are compared one by one: each kernel
+     * offset is a strided slice of the padded input, and going through the offsets backwards, a tap equal to
+     * the maximum overwrites the index, so the first one in the window wins. Not differentiable (int64).
+     */
+    private static SDVariable maxIndices(OnnxNode n, ImportContext ctx, SDVariable x, long[] xShape,
+                                         ConvOps.Window win, long[] extra, SDVariable y) {
+        SameDiff sd = ctx.sd();
+        int k = extra.length;
+        long[] spatial = Arrays.copyOfRange(xShape, 2, xShape.length);
+        for (long v : spatial) if (v < 0) throw n.error("MaxPool's Indices output over a dynamic spatial size");
+        if (xShape[1] < 0) throw n.error("MaxPool's Indices output over a dynamic channel count");
+        long storageOrder = n.getLong("storage_order", 0);
+        n.unsupportedIf(storageOrder != 0 && storageOrder != 1, "storage_order=" + storageOrder);
+        long[] flatStride = new long[k];
+        long spatialSize = 1;
+        for (int t = 0; t < k; t++) {
+            int i = storageOrder == 0 ? k - 1 - t : t;
+            flatStride[i] = spatialSize;
+            spatialSize *= spatial[i];
+        }
+        long[] out = new long[k];
+        long[] end = new long[k];
+        long outCount = 1;
+        long taps = 1;
+        for (int i = 0; i < k; i++) {
+            end[i] = win.padEnd()[i] + extra[i];
+            long padded = spatial[i] + win.padBegin()[i] + end[i];
+            out[i] = (padded - win.effectiveKernel(i)) / win.strides()[i] + 1;
+            outCount *= out[i];
+            taps *= win.kernel()[i];
+        }
+        SDVariable xp = ConvOps.padSpatial(ctx, x, win.padBegin(), end, lowest(x.dataType()));
+        long[] idxShape = new long[k + 2];
+        idxShape[0] = 1;
+        idxShape[1] = 1;
+        System.arraycopy(out, 0, idxShape, 2, k);
+        SDVariable result = sd.zerosLike(y).castTo(DataType.LONG);
+        for (long j = taps - 1; j >= 0; j--) {
+            long[] off = unravel(j, win.kernel());
+            long[] b = new long[k];
+            long[] e = new long[k];
+            for (int i = 0; i < k; i++) {
+                b[i] = off[i] * win.dilations()[i];
+                e[i] = b[i] + (out[i] - 1) * win.strides()[i] + 1;
+            }
+            SDVariable tap = ConvOps.sliceSpatial(sd, xp, b, e, win.strides());
+            long[] flat = new long[(int) outCount];
+            for (int o = 0; o < outCount; o++) {
+                long[] pos = unravel(o, out);
+                long f = 0;
+                for (int i = 0; i < k; i++) {
+                    f += (pos[i] * win.strides()[i] + b[i] - win.padBegin()[i]) * flatStride[i];
+                }
+                flat[o] = f;
+            }
+            SDVariable idx = ctx.constant(Nd4j.createFromArray(flat).reshape(idxShape));
+            SDVariable hit = sd.eq(tap, y).castTo(DataType.LONG);
+            result = result.add(hit.mul(idx.sub(result)));
+        }
+        // Offset of each (n, c) plane: (n * C + c) * spatialSize; n counted with a cumulative sum so that a
+        // dynamic batch size stays dynamic.
+        long[] cShape = new long[k + 2];
+        Arrays.fill(cShape, 1);
+        cShape[1] = xShape[1];
+        long[] cOff = new long[(int) xShape[1]];
+        for (int c = 0; c < cOff.length; c++) cOff[c] = c * spatialSize;
+        SDVariable batchIndex = sd.cumsum(sd.onesLike(result, DataType.DOUBLE), true, false, 0).castTo(DataType.LONG); // cumsum has no int64 kernel
+        result = result.add(ctx.constant(Nd4j.createFromArray(cOff).reshape(cShape)))
+                .add(batchIndex.mul(xShape[1] * spatialSize));
+        return result;
+    }
+
+    /** Row-major coordinates of a linear position in a box of the given sizes. */
+    private static long[] unravel(long linear, long[] sizes) {
+        long[] pos = new long[sizes.length];
+        for (int i = sizes.length - 1; i >= 0; i--) {
+            pos[i] = linear % sizes[i];
+            linear /= sizes[i];
+        }
+        return pos;
     }
 
     /** Pads explicitly (pads plus ceil_mode's extra cells) and pools with no further padding. */
