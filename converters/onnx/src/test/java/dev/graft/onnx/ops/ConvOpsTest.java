@@ -19,4 +19,10 @@ class ConvOpsTest {
         List<String> problems = BackendSuite.check(Set.of("Conv", "ConvTranspose"), KNOWN_FAILURES);
         assertEquals(List.of(), problems);
     }
+
+    /** Imported weights stay trainable: SameDiff's gradients match finite differences. */
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        assertEquals(List.of(), GradientCheck.check(Set.of("Conv", "ConvTranspose")));
+    }
 }
