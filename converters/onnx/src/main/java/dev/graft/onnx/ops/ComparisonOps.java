@@ -9,11 +9,15 @@ import java.util.function.BinaryOperator;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ops.custom.BitCast;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastTo;
 import org.nd4j.linalg.api.ops.impl.controlflow.Where;
+import org.nd4j.linalg.api.ops.impl.controlflow.compat.StopGradient;
 import org.nd4j.linalg.api.ops.impl.shape.BroadcastDynamicShape;
 import org.nd4j.linalg.api.ops.impl.transforms.bool.BooleanNot;
+import org.nd4j.linalg.api.ops.impl.transforms.comparison.CompareAndSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.conditions.Conditions;
 
 /**
  * Comparisons (Equal, Greater, Less, GreaterOrEqual, LessOrEqual), logical ops (Not, And, Or, Xor) and
@@ -114,21 +118,68 @@ public final class ComparisonOps implements OnnxOpFamily {
 
     /**
      * Where(condition, X, Y) with numpy broadcasting of all three (opset 9; 16 only adds bfloat16).
-     * SameDiff's Where needs equal shapes, so the operands are broadcast first.
+     * SameDiff's Where needs equal shapes, so the operands are broadcast first. SameDiff's Where also has
+     * no gradient, so floating-point operands that may depend on weights go through {@link #trainableWhere}.
      */
     private static void where(OnnxNode n, ImportContext ctx) {
         SDVariable[] in = {ctx.input(n, 0), ctx.input(n, 1), ctx.input(n, 2)};
         long[][] shapes = {ctx.inputShape(n, 0), ctx.inputShape(n, 1), ctx.inputShape(n, 2)};
         SDVariable[] b = broadcastTogether(ctx, in, shapes);
-        ctx.setOutput(n, 0, new Where(ctx.sd(), b[1], b[2], b[0]).outputVariable());
+        boolean constantBranches = ctx.isStaticInput(n, 1) && ctx.isStaticInput(n, 2);
+        if (b[1].dataType().isFPType() && !constantBranches) {
+            ctx.setOutput(n, 0, trainableWhere(ctx, b[0], b[1], b[2]));
+        } else {
+            ctx.setOutput(n, 0, new Where(ctx.sd(), b[1], b[2], b[0]).outputVariable());
+        }
+    }
+
+    /**
+     * A Where that SameDiff can differentiate, with exactly the value of Where.
+     *
+     * <p>The value: the selection runs on the operands' bits reinterpreted as integers. SameDiff only
+     * differentiates along floating-point paths, so it never asks the (gradient-less) Where op for one;
+     * bit casts keep every value exact, including NaN, infinities and -0.
+     *
+     * <p>The gradient: {@code g = finite(x)*m + finite(y)*(1-m)}, with m the condition as 0/1 and
+     * non-finite values zeroed so that g is finite, is subtracted as {@code stopGradient(g) - g}, which is
+     * exactly +0 and so leaves the value (and its sign of zero) unchanged, but carries dOut/dx = m and
+     * dOut/dy = 1-m, the gradient of Where.
+     */
+    private static SDVariable trainableWhere(ImportContext ctx, SDVariable c, SDVariable x, SDVariable y) {
+        SameDiff sd = ctx.sd();
+        DataType type = x.dataType();
+        DataType bits = switch (type) {
+            case DOUBLE -> DataType.LONG;
+            case FLOAT -> DataType.INT;
+            case HALF, BFLOAT16 -> DataType.SHORT;
+            default -> throw new IllegalStateException("not a floating-point type: " + type);
+        };
+        SDVariable selectedBits = new Where(sd, bitCast(ctx, x, bits), bitCast(ctx, y, bits), c).outputVariable();
+        SDVariable value = bitCast(ctx, selectedBits, type);
+        SDVariable m = c.castTo(type);
+        SDVariable g = finite(sd, x).mul(m).add(finite(sd, y).mul(m.rsub(1)));
+        return value.sub(new StopGradient(sd, g).outputVariable().sub(g));
+    }
+
+    private static SDVariable bitCast(ImportContext ctx, SDVariable x, DataType to) {
+        BitCast op = new BitCast(ctx.sd(), x, ctx.constant(Nd4j.scalar(to.toInt())));
+        op.addIArgument(to.toInt());
+        return op.outputVariable();
+    }
+
+    /** x with NaN and infinities replaced by 0 (differentiable: the gradient passes where x is finite). */
+    private static SDVariable finite(SameDiff sd, SDVariable x) {
+        SDVariable noNan = new CompareAndSet(sd, x, 0, Conditions.isNan()).outputVariable();
+        return new CompareAndSet(sd, noNan, 0, Conditions.isInfinite()).outputVariable();
     }
 
     // ---------------------------------------------------------------- broadcasting
 
     /**
      * Broadcasts the operands to their common numpy shape, leaving alone those that already have it.
-     * Floating-point operands are broadcast by adding zeros (which keeps them differentiable and leaves
-     * every value, including infinities and NaN, unchanged); others with a BroadcastTo op.
+     * Floating-point operands are broadcast by subtracting zeros (which keeps them differentiable and
+     * leaves every value, including infinities, NaN and -0, unchanged); others with a BroadcastTo op,
+     * which has no gradient.
      */
     static SDVariable[] broadcastTogether(ImportContext ctx, SDVariable[] xs, long[][] shapes) {
         long[] target = staticBroadcastShape(shapes);
@@ -143,9 +194,13 @@ public final class ComparisonOps implements OnnxOpFamily {
         }
         // Some dimension is only known at run time: compute the common shape in the graph.
         SameDiff sd = ctx.sd();
-        SDVariable shape = sd.shape(xs[0]).castTo(DataType.LONG);
+        int rank = 0;
+        for (long[] s : shapes) rank = Math.max(rank, s.length);
+        SDVariable shape = paddedShape(ctx, xs[0], shapes[0].length, rank);
         for (int i = 1; i < xs.length; i++) {
-            shape = new BroadcastDynamicShape(sd, shape, sd.shape(xs[i]).castTo(DataType.LONG)).outputVariable();
+            // The op wants both inputs of one integer type, and its output type is not always its inputs'.
+            shape = new BroadcastDynamicShape(sd, shape, paddedShape(ctx, xs[i], shapes[i].length, rank))
+                    .outputVariable().castTo(DataType.LONG);
         }
         for (int i = 0; i < xs.length; i++) {
             if (!sameStaticShape(shapes[i], shapes)) {
@@ -153,6 +208,16 @@ public final class ComparisonOps implements OnnxOpFamily {
             }
         }
         return out;
+    }
+
+    /** The run-time shape of x with leading 1s up to the given rank (broadcast_dynamic_shape wants equal lengths). */
+    private static SDVariable paddedShape(ImportContext ctx, SDVariable x, int xRank, int rank) {
+        SDVariable ones = ctx.constant(Nd4j.ones(DataType.LONG, rank - xRank));
+        if (xRank == 0) {
+            return ones;
+        }
+        SDVariable shape = ctx.sd().shape(x).castTo(DataType.LONG);
+        return xRank == rank ? shape : ctx.sd().concat(0, ones, shape);
     }
 
     /** True when this shape is fully static and every other shape is statically identical to it. */
@@ -164,7 +229,8 @@ public final class ComparisonOps implements OnnxOpFamily {
 
     private static SDVariable broadcastTo(ImportContext ctx, SDVariable x, SDVariable shape) {
         if (x.dataType().isFPType()) {
-            return x.add(ctx.sd().fill(shape, x.dataType(), 0));
+            // x - 0 (not x + 0) keeps the sign of -0.
+            return x.sub(ctx.sd().fill(shape, x.dataType(), 0));
         }
         return new BroadcastTo(ctx.sd(), x, shape).outputVariable();
     }

@@ -157,23 +157,25 @@ public final class ReduceOps implements OnnxOpFamily {
                 || kind == Kind.LOG_SUM_EXP), "noop_with_empty_axes=1 with axes computed at run time");
         SameDiff sd = ctx.sd();
         int rank = ctx.inputRank(n, 0);
-        SDVariable a = sd.reshape(axes.castTo(DataType.LONG), -1);
+        n.unsupportedIf(ctx.inputRank(n, 1) != 1, "axes of rank " + ctx.inputRank(n, 1) + " (ONNX wants 1-D)");
+        SDVariable extra = ctx.constant(Nd4j.createFromArray((long) rank));
+        // SameDiff's elementwise ops fail on empty arrays, so the extra axis is appended first.
+        SDVariable a = sd.concat(0, axes.dataType() == DataType.LONG ? axes : axes.castTo(DataType.LONG), extra);
         // Negative axes count from the end of the original rank, not of the extended one.
         a = a.add(sd.lt(a, ctx.scalar(DataType.LONG, 0)).castTo(DataType.LONG).mul(rank));
-        SDVariable extra = ctx.constant(Nd4j.createFromArray((long) rank));
         SDVariable dims;
         if (noop) {
-            dims = sd.concat(0, a, extra);
+            dims = a;
         } else {
-            // All axes when `a` is empty. SameDiff's tile rejects a zero repeat, so instead [0..rank) is
-            // replaced by copies of the extra axis when `a` is not empty (repeated axes are harmless).
-            SDVariable empty = sd.eq(sd.sizeAt(a, 0).castTo(DataType.LONG), ctx.scalar(DataType.LONG, 0))
+            // All axes when the given axes are empty. SameDiff's tile rejects a zero repeat, so instead
+            // [0..rank) is replaced by copies of the extra axis when axes are given (repeats are harmless).
+            SDVariable empty = sd.eq(sd.sizeAt(a, 0).castTo(DataType.LONG), ctx.scalar(DataType.LONG, 1))
                     .castTo(DataType.LONG);
             long[] all = new long[rank];
             for (int d = 0; d < rank; d++) all[d] = d;
             SDVariable allAxes = ctx.constant(Nd4j.createFromArray(all)).mul(empty)
                     .add(empty.rsub(1).mul(rank));
-            dims = sd.concat(0, a, extra, allAxes);
+            dims = sd.concat(0, a, allAxes);
         }
         SDVariable x1 = sd.expandDims(x, rank);
         SDVariable y = switch (kind) {

@@ -1,12 +1,21 @@
 package dev.graft.onnx.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.graft.GraftException;
+import dev.graft.GraftModel;
 import dev.graft.onnx.BackendSuite;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** Reduce family (ReduceXxx, ArgMax, ArgMin) against the ONNX backend suite (SameDiff vs reference outputs). */
 class ReduceOpsTest {
@@ -87,5 +96,111 @@ class ReduceOpsTest {
                 "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin"),
                 KNOWN_FAILURES);
         assertEquals(List.of(), problems);
+    }
+
+    @TempDir
+    Path dir;
+
+    private static final INDArray X = Nd4j.linspace(1, 12, 12, DataType.FLOAT).reshape(3, 2, 2);
+
+    private GraftModel reduceSum(int keepdims, int noop) {
+        return new SingleNodeModels("ReduceSum", 13)
+                .input("x", DataType.FLOAT, 3, 2, 2)
+                .input("axes", DataType.LONG, -1)
+                .output("y", DataType.FLOAT)
+                .attr("keepdims", keepdims)
+                .attr("noop_with_empty_axes", noop)
+                .importModel(dir);
+    }
+
+    private static INDArray run(GraftModel m, long... axes) {
+        return m.run(Map.of("x", X, "axes", Nd4j.createFromArray(axes)), List.of()).get("y");
+    }
+
+    /** Axes given at run time: negative axes, empty axes (all, or no-op), with and without keepdims. */
+    @Test
+    void reduceSumWithRunTimeAxes() {
+        GraftModel keep = reduceSum(1, 0);
+        assertEquals(X.sum(true, 2), run(keep, -1));
+        assertEquals(X.sum(true, 0, 2), run(keep, 2, 0));
+        assertEquals(X.sum(true, 0, 1, 2), run(keep));
+        GraftModel drop = reduceSum(0, 0);
+        assertEquals(X.sum(1), run(drop, -2));
+        assertEquals(X.sum(), run(drop));
+        GraftModel noop = reduceSum(0, 1);
+        assertEquals(X, run(noop));
+        assertEquals(X.sum(0), run(noop, 0));
+    }
+
+    /** Opset 18 axes input known at import time; noop_with_empty_axes passes the input through. */
+    @Test
+    void reduceMeanWithConstantAxesInput() {
+        GraftModel m = new SingleNodeModels("ReduceMean", 18)
+                .input("x", DataType.FLOAT, 3, 2, 2)
+                .initializer("axes", Nd4j.createFromArray(-1L, 0L))
+                .output("y", DataType.FLOAT)
+                .attr("keepdims", 0)
+                .importModel(dir);
+        assertEquals(X.mean(0, 2), m.run(Map.of("x", X), List.of()).get("y"));
+        GraftModel noop = new SingleNodeModels("ReduceMean", 18)
+                .input("x", DataType.FLOAT, 3, 2, 2)
+                .initializer("axes", Nd4j.createFromArray(new long[0]))
+                .output("y", DataType.FLOAT)
+                .attr("noop_with_empty_axes", 1)
+                .importModel(dir);
+        assertEquals(X, noop.run(Map.of("x", X), List.of()).get("y"));
+    }
+
+    /** Integer inputs keep their type (SameDiff's mean of integers is floating point). */
+    @Test
+    void reduceMeanKeepsIntegerType() {
+        GraftModel m = new SingleNodeModels("ReduceMean", 13)
+                .input("x", DataType.INT, 2, 2)
+                .output("y", DataType.INT)
+                .ints("axes", 1L)
+                .importModel(dir);
+        INDArray y = m.run(Map.of("x", Nd4j.createFromArray(new int[][]{{1, 2}, {4, 6}})), List.of()).get("y");
+        assertEquals(DataType.INT, y.dataType());
+        assertEquals(Nd4j.createFromArray(new int[][]{{1}, {5}}), y);
+    }
+
+    /** LogSumExp stays finite for large inputs and gives -inf for an all -inf slice. */
+    @Test
+    void logSumExpIsStable() {
+        GraftModel m = new SingleNodeModels("ReduceLogSumExp", 13)
+                .input("x", DataType.FLOAT, 2, 2)
+                .output("y", DataType.FLOAT)
+                .ints("axes", 1L)
+                .attr("keepdims", 0)
+                .importModel(dir);
+        float ninf = Float.NEGATIVE_INFINITY;
+        INDArray y = m.run(Map.of("x", Nd4j.createFromArray(new float[][]{{1000, 1000}, {ninf, ninf}})), List.of()).get("y");
+        assertEquals(1000 + Math.log(2), y.getDouble(0), 1e-3);
+        assertEquals(ninf, y.getFloat(1));
+    }
+
+    /** select_last_index over a dimension only known at run time; int64 output. */
+    @Test
+    void argMaxSelectLastIndexOnDynamicDimension() {
+        GraftModel m = new SingleNodeModels("ArgMax", 13)
+                .input("x", DataType.FLOAT, 2, -1)
+                .output("y", DataType.LONG)
+                .attr("axis", -1)
+                .attr("keepdims", 0)
+                .attr("select_last_index", 1)
+                .importModel(dir);
+        INDArray y = m.run(Map.of("x", Nd4j.createFromArray(new float[][]{{3, 1, 3, 0, 2}, {0, 5, 5, 5, 1}})), List.of()).get("y");
+        assertEquals(Nd4j.createFromArray(2L, 3L), y);
+    }
+
+    /** The axes attribute is not allowed once axes became an input. */
+    @Test
+    void axesAttributeAtOpset18IsRejected() {
+        GraftException e = assertThrows(GraftException.class, () -> new SingleNodeModels("ReduceMax", 18)
+                .input("x", DataType.FLOAT, 3, 2, 2)
+                .output("y", DataType.FLOAT)
+                .ints("axes", 1L)
+                .importModel(dir));
+        assertTrue(e.getMessage().contains("axes"), e.getMessage());
     }
 }
