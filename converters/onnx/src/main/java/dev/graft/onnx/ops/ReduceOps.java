@@ -63,7 +63,9 @@ public final class ReduceOps implements OnnxOpFamily {
 
     /**
      * From opset 18 (ReduceSum: 13): optional axes input. Empty or omitted axes mean all axes, unless
-     * {@code noop_with_empty_axes} is set, in which case the input passes through unchanged.
+     * {@code noop_with_empty_axes} is set, in which case nothing is reduced: as in the ONNX reference
+     * implementation, each element still gets the reduction's per-element step (|x| for L1, x*x for
+     * SumSquare, ...), which for Sum/Mean/Max/Min/Prod/LogSumExp is the input unchanged.
      */
     private static void reduceWithInputAxes(OnnxNode n, ImportContext ctx, Kind kind) {
         if (n.has("axes")) {
@@ -79,7 +81,7 @@ public final class ReduceOps implements OnnxOpFamily {
         }
         long[] axes = n.hasInput(1) ? ctx.optionalLongs(n, 1, "axes") : new long[0];
         if (axes.length == 0 && noop == 1) {
-            ctx.setOutput(n, 0, ctx.sd().identity(x));
+            ctx.setOutput(n, 0, sameType(ctx, reduceOverNothing(ctx, kind, x), x));
             return;
         }
         ctx.setOutput(n, 0, reduceStatic(n, ctx, kind, x, axes, keep));
@@ -116,12 +118,16 @@ public final class ReduceOps implements OnnxOpFamily {
         return sameType(ctx, y, x);
     }
 
-    /** The value of reducing a single element: what a reduction over a rank-0 input gives. */
+    /**
+     * A reduction over no axis, i.e. over single elements: the value for a rank-0 input or for
+     * noop_with_empty_axes. L2 is sqrt(x*x), not |x|, as in the reference (x*x may overflow).
+     */
     private static SDVariable reduceOverNothing(ImportContext ctx, Kind kind, SDVariable x) {
         SameDiff sd = ctx.sd();
         return switch (kind) {
             case SUM, MEAN, MAX, MIN, PROD, LOG_SUM_EXP -> sd.identity(x);
-            case L1, L2 -> sd.math().abs(x);
+            case L1 -> sd.math().abs(x);
+            case L2 -> sd.math().sqrt(x.mul(x));
             case SUM_SQUARE -> x.mul(x);
         };
     }
@@ -133,8 +139,7 @@ public final class ReduceOps implements OnnxOpFamily {
      */
     private static SDVariable logSumExp(ImportContext ctx, SDVariable x, boolean keep, int[] dims) {
         SameDiff sd = ctx.sd();
-        double big = x.dataType() == DataType.DOUBLE ? Double.MAX_VALUE
-                : x.dataType() == DataType.HALF ? 65504.0 : Float.MAX_VALUE;
+        double big = finiteMax(x.dataType());
         SDVariable m = sd.math().clipByValue(sd.max(x, true, dims), -big, big);
         SDVariable s = sd.sum(sd.math().exp(x.sub(m)), keep, dims);
         SDVariable mOut = keep ? m : sd.squeeze(m, dims[0]);
@@ -144,17 +149,24 @@ public final class ReduceOps implements OnnxOpFamily {
         return sd.math().log(s).add(mOut);
     }
 
+    private static double finiteMax(DataType type) {
+        return switch (type) {
+            case DOUBLE -> Double.MAX_VALUE;
+            case HALF -> 65504.0;
+            case BFLOAT16 -> 3.3895313892515355e38;
+            default -> Float.MAX_VALUE;
+        };
+    }
+
     /**
      * Axes computed at run time. SameDiff's legacy reductions take the dimensions as an integer second
      * input, but fail on an empty one, and normalise negative axes themselves. So the input gets an extra
      * trailing dimension of size 1 and the axes are made non-negative and extended with that dimension:
-     * reducing over a size-1 dimension changes nothing, which gives noop_with_empty_axes for empty axes;
-     * without noop, empty axes are replaced by all axes.
+     * reducing over a size-1 dimension is reducing over single elements, which gives noop_with_empty_axes
+     * for empty axes (see {@link #reduceOverNothing}); without noop, empty axes are replaced by all axes.
      */
     private static SDVariable reduceDynamic(OnnxNode n, ImportContext ctx, Kind kind, SDVariable x, SDVariable axes,
                                             boolean keep, boolean noop) {
-        n.unsupportedIf(noop && (kind == Kind.L1 || kind == Kind.L2 || kind == Kind.SUM_SQUARE
-                || kind == Kind.LOG_SUM_EXP), "noop_with_empty_axes=1 with axes computed at run time");
         SameDiff sd = ctx.sd();
         int rank = ctx.inputRank(n, 0);
         n.unsupportedIf(ctx.inputRank(n, 1) != 1, "axes of rank " + ctx.inputRank(n, 1) + " (ONNX wants 1-D)");
@@ -188,9 +200,13 @@ public final class ReduceOps implements OnnxOpFamily {
             case L2 -> sd.math().sqrt(sd.math().squaredNorm(x1, dims, keep));
             case SUM_SQUARE -> sd.math().squaredNorm(x1, dims, keep);
             case LOG_SUM_EXP -> {
-                SDVariable m = sd.math().reduceMax(x1, dims, true);
+                // As logSumExp below: shift by the maximum, clipped to the finite range.
+                double big = finiteMax(x.dataType());
+                SDVariable m = sd.math().clipByValue(sd.math().reduceMax(x1, dims, true), -big, big);
                 SDVariable s = sd.math().sum(sd.math().exp(x1.sub(m)), dims, keep);
-                yield sd.math().log(s).add(keep ? m : sd.math().reduceMax(x1, dims, false));
+                SDVariable mOut = keep ? m
+                        : sd.math().clipByValue(sd.math().reduceMax(x1, dims, false), -big, big);
+                yield sd.math().log(s).add(mOut);
             }
         };
         if (keep) {

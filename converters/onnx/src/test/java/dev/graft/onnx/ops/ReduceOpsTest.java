@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** Reduce family (ReduceXxx, ArgMax, ArgMin) against the ONNX backend suite (SameDiff vs reference outputs). */
 class ReduceOpsTest {
@@ -202,5 +203,43 @@ class ReduceOpsTest {
                 .ints("axes", 1L)
                 .importModel(dir));
         assertTrue(e.getMessage().contains("axes"), e.getMessage());
+    }
+
+    /** noop_with_empty_axes still applies the per-element step, as the ONNX reference does. */
+    @Test
+    void noopAppliesPerElementStep() {
+        INDArray x = Nd4j.createFromArray(new float[][]{{-1, 2}, {3, -4}});
+        GraftModel sumSquare = new SingleNodeModels("ReduceSumSquare", 18)
+                .input("x", DataType.FLOAT, 2, 2)
+                .initializer("axes", Nd4j.createFromArray(new long[0]))
+                .output("y", DataType.FLOAT)
+                .attr("noop_with_empty_axes", 1)
+                .importModel(dir);
+        assertEquals(x.mul(x), sumSquare.run(Map.of("x", x), List.of()).get("y"));
+        GraftModel l1 = new SingleNodeModels("ReduceL1", 18)
+                .input("x", DataType.FLOAT, 2, 2)
+                .input("axes", DataType.LONG, -1)
+                .output("y", DataType.FLOAT)
+                .attr("noop_with_empty_axes", 1)
+                .importModel(dir);
+        assertEquals(Transforms.abs(x), l1.run(Map.of("x", x, "axes", Nd4j.createFromArray(new long[0])), List.of()).get("y"));
+        assertEquals(Nd4j.createFromArray(new float[][]{{3}, {7}}),
+                l1.run(Map.of("x", x, "axes", Nd4j.createFromArray(1L)), List.of()).get("y"));
+    }
+
+    /** LogSumExp over run-time axes: the same stabilisation as for constant axes. */
+    @Test
+    void logSumExpWithRunTimeAxes() {
+        GraftModel m = new SingleNodeModels("ReduceLogSumExp", 18)
+                .input("x", DataType.FLOAT, 2, 2)
+                .input("axes", DataType.LONG, 1)
+                .output("y", DataType.FLOAT)
+                .attr("keepdims", 0)
+                .importModel(dir);
+        float ninf = Float.NEGATIVE_INFINITY;
+        INDArray y = m.run(Map.of("x", Nd4j.createFromArray(new float[][]{{1000, 1000}, {ninf, ninf}}),
+                "axes", Nd4j.createFromArray(-1L)), List.of()).get("y");
+        assertEquals(1000 + Math.log(2), y.getDouble(0), 1e-3);
+        assertEquals(ninf, y.getFloat(1));
     }
 }
