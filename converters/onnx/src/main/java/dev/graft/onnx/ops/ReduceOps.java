@@ -104,16 +104,17 @@ public final class ReduceOps implements OnnxOpFamily {
             // A scalar: reducing over no axis leaves the value (squared/abs/... for the norm-like kinds).
             return sameType(ctx, reduceOverNothing(ctx, kind, x), x);
         }
+        SDVariable in = numeric(x);
         SDVariable y = switch (kind) {
-            case SUM -> sd.sum(x, keep, dims);
-            case MEAN -> sd.mean(x, keep, dims);
-            case MAX -> sd.max(x, keep, dims);
-            case MIN -> sd.min(x, keep, dims);
-            case PROD -> sd.prod(x, keep, dims);
-            case L1 -> sd.norm1(x, keep, dims);
-            case L2 -> sd.norm2(x, keep, dims);
-            case SUM_SQUARE -> sd.squaredNorm(x, keep, dims);
-            case LOG_SUM_EXP -> logSumExp(ctx, x, keep, dims);
+            case SUM -> sd.sum(in, keep, dims);
+            case MEAN -> sd.mean(in, keep, dims);
+            case MAX -> sd.max(in, keep, dims);
+            case MIN -> sd.min(in, keep, dims);
+            case PROD -> sd.prod(in, keep, dims);
+            case L1 -> sd.norm1(in, keep, dims);
+            case L2 -> sd.norm2(in, keep, dims);
+            case SUM_SQUARE -> sd.squaredNorm(in, keep, dims);
+            case LOG_SUM_EXP -> logSumExp(ctx, in, keep, dims);
         };
         return sameType(ctx, y, x);
     }
@@ -189,7 +190,7 @@ public final class ReduceOps implements OnnxOpFamily {
                     .add(empty.rsub(1).mul(rank));
             dims = sd.concat(0, a, allAxes);
         }
-        SDVariable x1 = sd.expandDims(x, rank);
+        SDVariable x1 = sd.expandDims(numeric(x), rank);
         SDVariable y = switch (kind) {
             case SUM -> sd.math().sum(x1, dims, keep);
             case MEAN -> sd.math().mean(x1, dims, keep);
@@ -213,6 +214,11 @@ public final class ReduceOps implements OnnxOpFamily {
             y = sd.squeeze(y, rank);
         }
         return sameType(ctx, y, x);
+    }
+
+    /** ReduceMax/Min take bool inputs from opset 20; SameDiff reduces them as 0/1 integers. */
+    private static SDVariable numeric(SDVariable x) {
+        return x.dataType() == DataType.BOOL ? x.castTo(DataType.INT) : x;
     }
 
     /** SameDiff's mean and norms of integer inputs are floating point; ONNX keeps the input type. */

@@ -122,4 +122,18 @@ class ComparisonOpsTest {
         INDArray want = a.gt(b.reshape(1, 3, 1).broadcast(2, 3, 2));
         assertEquals(want, z);
     }
+
+    /** Equal of bool tensors (allowed since opset 1), broadcast, bool result. */
+    @Test
+    void equalOfBools() {
+        GraftModel m = new SingleNodeModels("Equal", 11)
+                .input("x", DataType.BOOL, 2, 2)
+                .input("y", DataType.BOOL, 2)
+                .output("z", DataType.BOOL, 2, 2)
+                .importModel(dir);
+        INDArray z = m.run(Map.of(
+                "x", Nd4j.createFromArray(new boolean[][]{{true, false}, {false, false}}),
+                "y", Nd4j.createFromArray(true, false)), List.of()).get("z");
+        assertEquals(Nd4j.createFromArray(new boolean[][]{{true, true}, {false, true}}), z);
+    }
 }

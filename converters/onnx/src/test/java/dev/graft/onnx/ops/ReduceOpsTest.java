@@ -242,4 +242,20 @@ class ReduceOpsTest {
         assertEquals(1000 + Math.log(2), y.getDouble(0), 1e-3);
         assertEquals(ninf, y.getFloat(1));
     }
+
+    /** ReduceMax/Min of bool (opset 20) are any/all, with a bool result. */
+    @Test
+    void reduceMaxMinOfBool() {
+        INDArray x = Nd4j.createFromArray(new boolean[][]{{true, false}, {false, false}});
+        for (String op : List.of("ReduceMax", "ReduceMin")) {
+            GraftModel m = new SingleNodeModels(op, 20)
+                    .input("x", DataType.BOOL, 2, 2)
+                    .initializer("axes", Nd4j.createFromArray(1L))
+                    .output("y", DataType.BOOL)
+                    .attr("keepdims", 0)
+                    .importModel(dir);
+            INDArray want = op.equals("ReduceMax") ? Nd4j.createFromArray(true, false) : Nd4j.createFromArray(false, false);
+            assertEquals(want, m.run(Map.of("x", x), List.of()).get("y"), op);
+        }
+    }
 }
