@@ -70,7 +70,8 @@ public final class ComparisonOps implements OnnxOpFamily {
     private static void logical(ConverterRegistry.Builder r, String op, BinaryOperator<SDVariable> f) {
         r.importer(op, 1, (n, ctx) -> {
             Operands o = legacyOperands(n, ctx);
-            SDVariable[] b = broadcastTogether(ctx, new SDVariable[]{o.a(), o.b()}, new long[][]{o.shapeA(), o.shapeB()});
+            SDVariable[] b = broadcastTogether(ctx, new SDVariable[]{o.a(), o.b()},
+                    new long[][]{o.shapeA(), o.shapeB()});
             ctx.setOutput(n, 0, f.apply(b[0], b[1]));
         });
         r.importer(op, 7, (n, ctx) -> {
