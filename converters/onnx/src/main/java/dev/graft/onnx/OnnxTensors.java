@@ -214,7 +214,8 @@ public final class OnnxTensors {
         DataType type = arr.dataType();
         int n = (int) arr.length();
         ByteBuffer out = ByteBuffer.allocate(n * type.width()).order(ByteOrder.LITTLE_ENDIAN);
-        switch (type) {
+        // An empty array has no data buffer in ND4J: nothing to write.
+        if (n > 0) switch (type) {
             case FLOAT -> { for (float v : arr.data().asFloat()) out.putFloat(v); }
             case DOUBLE -> { for (double v : arr.data().asDouble()) out.putDouble(v); }
             case LONG, UINT64 -> { for (long v : arr.data().asLong()) out.putLong(v); }
