@@ -1,12 +1,327 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ImportContext;
+import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 
-/** Placeholder family: its ops are added in following commits. */
+/**
+ * Resize and Upsample as separable 1-D resamplings, one axis at a time: for every output position the
+ * source coordinate is computed in the graph (in double precision, as ONNX's reference does), turned into
+ * a few source indices and weights (1 tap for nearest, 2 for linear, 4 for cubic), and the output is the
+ * weighted sum of Gathers along the axis. This reproduces every ONNX coordinate transformation and
+ * nearest mode exactly, for any rank, with scales, sizes and roi known only at run time, and stays
+ * differentiable through Gather. SameDiff's image resize ops are not used: they are NHWC, 2-D only and
+ * implement only some of ONNX's coordinate modes.
+ */
 public final class ResizeOps implements OnnxOpFamily {
 
     @Override
     public void register(ConverterRegistry.Builder r) {
+        r.importer("Upsample", 7, ResizeOps::upsample7);
+        r.importer("Upsample", 9, ResizeOps::upsample9);
+        r.importer("Resize", 10, ResizeOps::resize10);
+        r.importer("Resize", 11, (n, ctx) -> resize11(n, ctx, 11));
+        r.importer("Resize", 13, (n, ctx) -> resize11(n, ctx, 13));
+        r.importer("Resize", 18, (n, ctx) -> resize11(n, ctx, 18));
+        r.importer("Resize", 19, (n, ctx) -> resize11(n, ctx, 19));
+    }
+
+    /** How source coordinates are computed and sampled; the ONNX attributes, resolved per opset. */
+    record Mode(String mode, String transform, String nearestMode, double cubicA, boolean excludeOutside,
+                double extrapolation, String aspectPolicy, boolean antialias) {
+    }
+
+    /** The scales or sizes of the resized axes, as run-time values (double / long vectors) and, when known, constants. */
+    private record Target(int[] axes, SDVariable scales, double[] staticScales, SDVariable sizes, long[] staticSizes,
+                          SDVariable roi) {
+    }
+
+    // ---------------------------------------------------------------- op versions
+
+    /** Upsample-7: scales attribute; asymmetric coordinates like Resize-10. */
+    private static void upsample7(OnnxNode n, ImportContext ctx) {
+        float[] scales = n.getFloats("scales");
+        if (scales == null) throw n.error("required attribute 'scales' is missing");
+        double[] s = new double[scales.length];
+        for (int i = 0; i < s.length; i++) s[i] = scales[i];
+        SDVariable sv = ctx.constant(Nd4j.createFromArray(s));
+        legacy(n, ctx, sv, s);
+    }
+
+    /** Upsample-9 (and the deprecated Upsample-10): scales input. */
+    private static void upsample9(OnnxNode n, ImportContext ctx) {
+        legacyWithScalesInput(n, ctx);
+    }
+
+    /** Resize-10: like Upsample-9. */
+    private static void resize10(OnnxNode n, ImportContext ctx) {
+        legacyWithScalesInput(n, ctx);
+    }
+
+    private static void legacyWithScalesInput(OnnxNode n, ImportContext ctx) {
+        double[] stat = ctx.isStaticInput(n, 1) ? ctx.constantInput(n, 1, "scales").castTo(DataType.DOUBLE).toDoubleVector() : null;
+        legacy(n, ctx, ctx.input(n, 1).castTo(DataType.DOUBLE), stat);
+    }
+
+    /**
+     * Upsample and Resize-10 have no coordinate attributes: onnxruntime (the reference runtime for these
+     * versions) maps asymmetrically and, for nearest, takes floor when upsampling and ceil when downsampling.
+     */
+    private static void legacy(OnnxNode n, ImportContext ctx, SDVariable scales, double[] staticScales) {
+        String mode = n.getString("mode", "nearest");
+        if (mode.equals("bilinear")) mode = "linear";
+        n.unsupportedIf(!mode.equals("nearest") && !mode.equals("linear"), "mode '" + mode + "'");
+        int rank = ctx.inputRank(n, 0);
+        Mode m = new Mode(mode, "asymmetric", "legacy", -0.75, false, 0, "stretch", false);
+        ctx.setOutput(n, 0, resize(n, ctx, ctx.input(n, 0), rank, m,
+                new Target(allAxes(rank), scales, staticScales, null, null, null)));
+    }
+
+    /** Resize-11 and later: X, roi, scales, sizes; opset 18 adds antialias, axes, keep_aspect_ratio_policy. */
+    private static void resize11(OnnxNode n, ImportContext ctx, int version) {
+        String mode = n.getString("mode", "nearest");
+        n.unsupportedIf(!Set.of("nearest", "linear", "cubic").contains(mode), "mode '" + mode + "'");
+        String transform = n.getString("coordinate_transformation_mode", "half_pixel");
+        Set<String> transforms = new java.util.HashSet<>(Set.of("half_pixel", "pytorch_half_pixel", "align_corners",
+                "asymmetric", "tf_crop_and_resize"));
+        if (version == 11) transforms.add("tf_half_pixel_for_nn");
+        if (version >= 19) transforms.add("half_pixel_symmetric");
+        n.unsupportedIf(!transforms.contains(transform), "coordinate_transformation_mode '" + transform + "'");
+        String nearestMode = n.getString("nearest_mode", "round_prefer_floor");
+        n.unsupportedIf(!Set.of("round_prefer_floor", "round_prefer_ceil", "floor", "ceil").contains(nearestMode),
+                "nearest_mode '" + nearestMode + "'");
+        boolean antialias = version >= 18 && n.getLong("antialias", 0) != 0;
+        n.unsupportedIf(antialias, "antialias=1");
+        String policy = version >= 18 ? n.getString("keep_aspect_ratio_policy", "stretch") : "stretch";
+        n.unsupportedIf(!Set.of("stretch", "not_larger", "not_smaller").contains(policy),
+                "keep_aspect_ratio_policy '" + policy + "'");
+        Mode m = new Mode(mode, transform, nearestMode, n.getFloat("cubic_coeff_a", -0.75f),
+                n.getLong("exclude_outside", 0) != 0, n.getFloat("extrapolation_value", 0f), policy, antialias);
+
+        int rank = ctx.inputRank(n, 0);
+        int[] axes = allAxes(rank);
+        if (version >= 18 && n.has("axes")) {
+            long[] given = n.getLongs("axes");
+            axes = new int[given.length];
+            for (int i = 0; i < given.length; i++) axes[i] = ImportContext.axis(n, given[i], rank);
+            if (Arrays.stream(axes).distinct().count() != axes.length) throw n.error("axes repeat an axis");
+        }
+        SDVariable roi = transform.equals("tf_crop_and_resize") ? ctx.input(n, 1).castTo(DataType.DOUBLE) : null;
+        // Exactly one of scales and sizes is used; an empty constant stands for "not given" (opset 11).
+        boolean useSizes = n.hasInput(3) && !(ctx.isStaticInput(n, 3) && ctx.constantInput(n, 3, "sizes").length() == 0);
+        Target t;
+        if (useSizes) {
+            long[] stat = ctx.isStaticInput(n, 3) ? ctx.optionalLongs(n, 3, "sizes") : null;
+            t = new Target(axes, null, null, ctx.input(n, 3).castTo(DataType.DOUBLE), stat, roi);
+        } else {
+            n.unsupportedIf(!policy.equals("stretch"), "keep_aspect_ratio_policy with scales");
+            if (!n.hasInput(2)) throw n.error("neither scales nor sizes is given");
+            double[] stat = ctx.isStaticInput(n, 2) ? ctx.constantInput(n, 2, "scales").castTo(DataType.DOUBLE).toDoubleVector() : null;
+            t = new Target(axes, ctx.input(n, 2).castTo(DataType.DOUBLE), stat, null, null, roi);
+        }
+        ctx.setOutput(n, 0, resize(n, ctx, ctx.input(n, 0), rank, m, t));
+    }
+
+    private static int[] allAxes(int rank) {
+        int[] a = new int[rank];
+        for (int i = 0; i < rank; i++) a[i] = i;
+        return a;
+    }
+
+    // ---------------------------------------------------------------- the resampling
+
+    private static SDVariable resize(OnnxNode n, ImportContext ctx, SDVariable x, int rank, Mode m, Target t) {
+        SameDiff sd = ctx.sd();
+        boolean floatInput = x.dataType().isFPType();
+        n.unsupportedIf(!floatInput && !m.mode().equals("nearest"), m.mode() + " resize of " + x.dataType() + " data");
+        long[] inShape = ctx.inputShape(n, 0);
+        int k = t.axes().length;
+        if (t.staticScales() != null && t.staticScales().length != k) {
+            throw n.error("scales has " + t.staticScales().length + " entries, expected " + k);
+        }
+        if (t.staticSizes() != null && t.staticSizes().length != k) {
+            throw n.error("sizes has " + t.staticSizes().length + " entries, expected " + k);
+        }
+        SDVariable shape = sd.shape(x).castTo(DataType.DOUBLE);
+        SDVariable[] in = new SDVariable[k];
+        for (int i = 0; i < k; i++) in[i] = element(sd, shape, t.axes()[i]);
+
+        // Per resized axis: the scale used by the coordinate transform and the output length (both double).
+        SDVariable[] scale = new SDVariable[k];
+        SDVariable[] out = new SDVariable[k];
+        if (t.sizes() != null) {
+            SDVariable common = null;
+            for (int i = 0; i < k; i++) {
+                out[i] = element(sd, t.sizes(), i);
+                scale[i] = out[i].div(in[i]);
+                if (!m.aspectPolicy().equals("stretch")) {
+                    common = common == null ? scale[i]
+                            : m.aspectPolicy().equals("not_larger") ? sd.math().min(common, scale[i]) : sd.math().max(common, scale[i]);
+                }
+            }
+            if (common != null) {
+                // One scale for all resized axes; sizes become round_half_up(scale * in).
+                for (int i = 0; i < k; i++) {
+                    scale[i] = common;
+                    out[i] = sd.math().floor(common.mul(in[i]).add(0.5));
+                }
+            }
+        } else {
+            for (int i = 0; i < k; i++) {
+                scale[i] = element(sd, t.scales(), i);
+                out[i] = sd.math().floor(scale[i].mul(in[i]));
+            }
+        }
+
+        // Last axis first (ONNX's reference recursion); the order does not change the result.
+        Integer[] order = new Integer[k];
+        for (int i = 0; i < k; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> Integer.compare(t.axes()[b], t.axes()[a]));
+        SDVariable y = x;
+        for (int i : order) {
+            int axis = t.axes()[i];
+            if (isIdentity(m, t, i, inShape[axis])) continue;
+            SDVariable roiStart = null;
+            SDVariable roiEnd = null;
+            if (t.roi() != null) {
+                roiStart = element(sd, t.roi(), i);
+                roiEnd = element(sd, t.roi(), k + i);
+            }
+            y = resizeAxis(ctx, y, rank, axis, in[i], out[i], scale[i], roiStart, roiEnd, m);
+        }
+        return y;
+    }
+
+    /** True when the axis is known at import time to map every output position to the same input position. */
+    private static boolean isIdentity(Mode m, Target t, int i, long inDim) {
+        if (m.transform().equals("tf_crop_and_resize")) return false;
+        if (t.staticScales() != null) return t.staticScales()[i] == 1.0;
+        if (t.staticSizes() != null && m.aspectPolicy().equals("stretch")) return inDim >= 0 && t.staticSizes()[i] == inDim;
+        return false;
+    }
+
+    private static SDVariable element(SameDiff sd, SDVariable vector, int i) {
+        return sd.squeeze(sd.slice(vector, new int[]{i}, 1), 0);
+    }
+
+    /** Resamples one axis; in/out/scale/roi are double scalars. */
+    private static SDVariable resizeAxis(ImportContext ctx, SDVariable x, int rank, int axis, SDVariable in,
+                                         SDVariable out, SDVariable scale, SDVariable roiStart, SDVariable roiEnd,
+                                         Mode m) {
+        SameDiff sd = ctx.sd();
+        SDVariable pos = sd.range(ctx.scalar(DataType.DOUBLE, 0), out, ctx.scalar(DataType.DOUBLE, 1), DataType.DOUBLE);
+        SDVariable outWidth = scale.mul(in); // as in ONNX's reference: scale * input length, not rounded
+        SDVariable inLast = in.sub(1.0);
+        SDVariable widthIsOne = outWidth.eq(1.0).castTo(DataType.DOUBLE);
+        // Denominator (outWidth - 1) with 1 in its place when outWidth == 1 (that branch is overridden).
+        SDVariable safeDen = outWidth.sub(1.0).add(widthIsOne);
+        SDVariable inRange = null;
+        SDVariable src;
+        switch (m.transform()) {
+            case "half_pixel" -> src = pos.add(0.5).div(scale).sub(0.5);
+            case "half_pixel_symmetric" -> {
+                SDVariable adjustment = out.div(outWidth);
+                SDVariable offset = in.div(2.0).mul(adjustment.rsub(1.0));
+                src = offset.add(pos.add(0.5).div(scale)).sub(0.5);
+            }
+            case "pytorch_half_pixel" -> src = pos.add(0.5).div(scale).sub(0.5).mul(widthIsOne.rsub(1.0))
+                    .add(widthIsOne.mul(-0.5));
+            case "align_corners" -> src = pos.mul(inLast).div(safeDen); // 0 when outWidth == 1 (pos is 0)
+            case "asymmetric" -> src = pos.div(scale);
+            case "tf_half_pixel_for_nn" -> src = pos.add(0.5).div(scale);
+            case "tf_crop_and_resize" -> {
+                SDVariable extent = roiEnd.sub(roiStart);
+                SDVariable many = pos.mul(extent).mul(inLast).div(safeDen);
+                SDVariable single = extent.mul(inLast).div(2.0);
+                src = many.mul(widthIsOne.rsub(1.0)).add(single.mul(widthIsOne)).add(roiStart.mul(inLast));
+                // Outside [0, in - 1] the output is extrapolation_value (TF CropAndResize).
+                inRange = src.gte(0.0).castTo(DataType.DOUBLE).mul(src.lte(inLast).castTo(DataType.DOUBLE));
+            }
+            default -> throw new IllegalStateException(m.transform());
+        }
+        // base = the source index left of src (one left when src is integral), ratio in (0, 1].
+        SDVariable base = sd.math().ceil(src).sub(1.0);
+        SDVariable ratio = src.sub(base);
+        SDVariable y;
+        if (m.mode().equals("nearest")) {
+            SDVariable idx = switch (m.nearestMode()) {
+                case "round_prefer_floor" -> base.add(ratio.gt(0.5).castTo(DataType.DOUBLE));
+                case "round_prefer_ceil" -> base.add(ratio.gte(0.5).castTo(DataType.DOUBLE));
+                case "floor" -> sd.math().floor(src);
+                case "ceil" -> sd.math().ceil(src);
+                // Upsample / Resize-10: floor when upsampling, ceil when downsampling.
+                case "legacy" -> {
+                    SDVariable down = scale.lt(1.0).castTo(DataType.DOUBLE);
+                    yield sd.math().ceil(src).mul(down).add(sd.math().floor(src).mul(down.rsub(1.0)));
+                }
+                default -> throw new IllegalStateException(m.nearestMode());
+            };
+            y = sd.gather(x, clampIndex(sd, idx, inLast), axis);
+        } else {
+            List<SDVariable> idx = new ArrayList<>();
+            List<SDVariable> w = new ArrayList<>();
+            if (m.mode().equals("linear")) {
+                idx.add(base);
+                idx.add(base.add(1.0));
+                w.add(ratio.rsub(1.0));
+                w.add(ratio);
+            } else {
+                double a = m.cubicA();
+                for (int j = -1; j <= 2; j++) idx.add(base.add(j));
+                SDVariable r1 = ratio.add(1.0);
+                SDVariable q = ratio.rsub(1.0);
+                SDVariable q1 = q.add(1.0);
+                // ONNX's cubic convolution coefficients (Keys, parameter A), in the reference's term order.
+                w.add(r1.mul(a).sub(5 * a).mul(r1).add(8 * a).mul(r1).sub(4 * a));
+                w.add(ratio.mul(a + 2).sub(a + 3).mul(ratio).mul(ratio).add(1.0));
+                w.add(q.mul(a + 2).sub(a + 3).mul(q).mul(q).add(1.0));
+                w.add(q1.mul(a).sub(5 * a).mul(q1).add(8 * a).mul(q1).sub(4 * a));
+            }
+            if (m.excludeOutside()) {
+                // Taps outside the input get weight 0; the rest are renormalised.
+                SDVariable total = null;
+                for (int j = 0; j < w.size(); j++) {
+                    SDVariable inside = idx.get(j).gte(0.0).castTo(DataType.DOUBLE)
+                            .mul(idx.get(j).lte(inLast).castTo(DataType.DOUBLE));
+                    w.set(j, w.get(j).mul(inside));
+                    total = total == null ? w.get(j) : total.add(w.get(j));
+                }
+                for (int j = 0; j < w.size(); j++) w.set(j, w.get(j).div(total));
+            }
+            y = null;
+            for (int j = 0; j < w.size(); j++) {
+                SDVariable g = sd.gather(x, clampIndex(sd, idx.get(j), inLast), axis);
+                SDVariable term = g.mul(alongAxis(sd, w.get(j).castTo(x.dataType()), rank, axis));
+                y = y == null ? term : y.add(term);
+            }
+        }
+        if (inRange != null) {
+            SDVariable keep = alongAxis(sd, inRange.castTo(x.dataType()), rank, axis);
+            y = y.mul(keep).add(keep.rsub(1.0).mul(m.extrapolation()));
+        }
+        return y;
+    }
+
+    /** Edge padding: indices outside [0, in - 1] read the nearest edge element. */
+    private static SDVariable clampIndex(SameDiff sd, SDVariable idx, SDVariable inLast) {
+        SDVariable c = sd.math().min(sd.math().max(idx, idx.mul(0.0)), inLast);
+        return c.castTo(DataType.INT);
+    }
+
+    /** Reshapes a per-output-position vector to [out, 1, ..., 1] so it broadcasts along the axis. */
+    private static SDVariable alongAxis(SameDiff sd, SDVariable v, int rank, int axis) {
+        long[] shape = new long[rank - axis];
+        Arrays.fill(shape, 1);
+        shape[0] = -1;
+        return sd.reshape(v, shape);
     }
 }
