@@ -11,6 +11,7 @@ import java.util.Set;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -68,8 +69,23 @@ public final class ResizeOps implements OnnxOpFamily {
     }
 
     private static void legacyWithScalesInput(OnnxNode n, ImportContext ctx) {
-        double[] stat = ctx.isStaticInput(n, 1) ? ctx.constantInput(n, 1, "scales").castTo(DataType.DOUBLE).toDoubleVector() : null;
-        legacy(n, ctx, ctx.input(n, 1).castTo(DataType.DOUBLE), stat);
+        double[] stat = importTimeDoubles(n, ctx, 1);
+        legacy(n, ctx, asDoubles(n, ctx, 1, stat), stat);
+    }
+
+    /**
+     * The content of input i when it is known at import time, including float initializers: scales and roi
+     * are not parameters, so they are read once and baked in as constants (no gradient flows into them).
+     */
+    private static double[] importTimeDoubles(OnnxNode n, ImportContext ctx, int i) {
+        if (!n.hasInput(i)) return null;
+        INDArray a = ctx.staticValue(n.input(i));
+        return a == null ? null : a.length() == 0 ? new double[0] : a.castTo(DataType.DOUBLE).data().asDouble();
+    }
+
+    /** Input i as a double vector: a constant when known at import time, else the run-time value cast. */
+    private static SDVariable asDoubles(OnnxNode n, ImportContext ctx, int i, double[] known) {
+        return known != null ? ctx.constant(Nd4j.createFromArray(known)) : ctx.input(n, i).castTo(DataType.DOUBLE);
     }
 
     /**
@@ -100,7 +116,7 @@ public final class ResizeOps implements OnnxOpFamily {
         n.unsupportedIf(!Set.of("round_prefer_floor", "round_prefer_ceil", "floor", "ceil").contains(nearestMode),
                 "nearest_mode '" + nearestMode + "'");
         boolean antialias = version >= 18 && n.getLong("antialias", 0) != 0;
-        n.unsupportedIf(antialias, "antialias=1");
+        n.unsupportedIf(antialias && mode.equals("nearest"), "antialias with mode 'nearest'");
         String policy = version >= 18 ? n.getString("keep_aspect_ratio_policy", "stretch") : "stretch";
         n.unsupportedIf(!Set.of("stretch", "not_larger", "not_smaller").contains(policy),
                 "keep_aspect_ratio_policy '" + policy + "'");
@@ -115,18 +131,23 @@ public final class ResizeOps implements OnnxOpFamily {
             for (int i = 0; i < given.length; i++) axes[i] = ImportContext.axis(n, given[i], rank);
             if (Arrays.stream(axes).distinct().count() != axes.length) throw n.error("axes repeat an axis");
         }
-        SDVariable roi = transform.equals("tf_crop_and_resize") ? ctx.input(n, 1).castTo(DataType.DOUBLE) : null;
+        SDVariable roi = null;
+        if (transform.equals("tf_crop_and_resize")) {
+            if (!n.hasInput(1)) throw n.error("tf_crop_and_resize needs the roi input");
+            roi = asDoubles(n, ctx, 1, importTimeDoubles(n, ctx, 1));
+        }
         // Exactly one of scales and sizes is used; an empty constant stands for "not given" (opset 11).
-        boolean useSizes = n.hasInput(3) && !(ctx.isStaticInput(n, 3) && ctx.constantInput(n, 3, "sizes").length() == 0);
+        double[] sizesKnown = importTimeDoubles(n, ctx, 3);
+        boolean useSizes = n.hasInput(3) && !(sizesKnown != null && sizesKnown.length == 0);
         Target t;
         if (useSizes) {
-            long[] stat = ctx.isStaticInput(n, 3) ? ctx.optionalLongs(n, 3, "sizes") : null;
-            t = new Target(axes, null, null, ctx.input(n, 3).castTo(DataType.DOUBLE), stat, roi);
+            long[] stat = sizesKnown == null ? null : Arrays.stream(sizesKnown).mapToLong(d -> (long) d).toArray();
+            t = new Target(axes, null, null, asDoubles(n, ctx, 3, sizesKnown), stat, roi);
         } else {
             n.unsupportedIf(!policy.equals("stretch"), "keep_aspect_ratio_policy with scales");
             if (!n.hasInput(2)) throw n.error("neither scales nor sizes is given");
-            double[] stat = ctx.isStaticInput(n, 2) ? ctx.constantInput(n, 2, "scales").castTo(DataType.DOUBLE).toDoubleVector() : null;
-            t = new Target(axes, ctx.input(n, 2).castTo(DataType.DOUBLE), stat, null, null, roi);
+            double[] stat = importTimeDoubles(n, ctx, 2);
+            t = new Target(axes, asDoubles(n, ctx, 2, stat), stat, null, null, roi);
         }
         ctx.setOutput(n, 0, resize(n, ctx, ctx.input(n, 0), rank, m, t));
     }
@@ -182,6 +203,19 @@ public final class ResizeOps implements OnnxOpFamily {
             }
         }
 
+        // The scale per axis when known at import time (antialias needs it: it sets the number of taps).
+        Double[] staticScale = new Double[k];
+        if (t.staticScales() != null) {
+            for (int i = 0; i < k; i++) staticScale[i] = t.staticScales()[i];
+        } else if (t.staticSizes() != null && Arrays.stream(t.axes()).allMatch(a -> inShape[a] >= 0)) {
+            double common = m.aspectPolicy().equals("not_larger") ? Double.MAX_VALUE : 0;
+            for (int i = 0; i < k; i++) {
+                staticScale[i] = (double) t.staticSizes()[i] / inShape[t.axes()[i]];
+                common = m.aspectPolicy().equals("not_larger") ? Math.min(common, staticScale[i]) : Math.max(common, staticScale[i]);
+            }
+            if (!m.aspectPolicy().equals("stretch")) Arrays.fill(staticScale, common);
+        }
+
         // Last axis first (ONNX's reference recursion); the order does not change the result.
         Integer[] order = new Integer[k];
         for (int i = 0; i < k; i++) order[i] = i;
@@ -196,7 +230,8 @@ public final class ResizeOps implements OnnxOpFamily {
                 roiStart = element(sd, t.roi(), i);
                 roiEnd = element(sd, t.roi(), k + i);
             }
-            y = resizeAxis(ctx, y, rank, axis, in[i], out[i], scale[i], roiStart, roiEnd, m);
+            n.unsupportedIf(m.antialias() && staticScale[i] == null, "antialias with a scale known only at run time");
+            y = resizeAxis(ctx, y, rank, axis, in[i], out[i], scale[i], staticScale[i], roiStart, roiEnd, m);
         }
         return y;
     }
@@ -215,8 +250,8 @@ public final class ResizeOps implements OnnxOpFamily {
 
     /** Resamples one axis; in/out/scale/roi are double scalars. */
     private static SDVariable resizeAxis(ImportContext ctx, SDVariable x, int rank, int axis, SDVariable in,
-                                         SDVariable out, SDVariable scale, SDVariable roiStart, SDVariable roiEnd,
-                                         Mode m) {
+                                         SDVariable out, SDVariable scale, Double staticScale, SDVariable roiStart,
+                                         SDVariable roiEnd, Mode m) {
         SameDiff sd = ctx.sd();
         SDVariable pos = sd.range(ctx.scalar(DataType.DOUBLE, 0), out, ctx.scalar(DataType.DOUBLE, 1), DataType.DOUBLE);
         SDVariable outWidth = scale.mul(in); // as in ONNX's reference: scale * input length, not rounded
@@ -269,7 +304,9 @@ public final class ResizeOps implements OnnxOpFamily {
         } else {
             List<SDVariable> idx = new ArrayList<>();
             List<SDVariable> w = new ArrayList<>();
-            if (m.mode().equals("linear")) {
+            if (m.antialias()) {
+                antialiasTaps(m, base, ratio, staticScale, idx, w);
+            } else if (m.mode().equals("linear")) {
                 idx.add(base);
                 idx.add(base.add(1.0));
                 w.add(ratio.rsub(1.0));
@@ -309,6 +346,41 @@ public final class ResizeOps implements OnnxOpFamily {
             y = y.mul(keep).add(keep.rsub(1.0).mul(m.extrapolation()));
         }
         return y;
+    }
+
+    /**
+     * Antialiased linear / cubic (opset 18): when downsampling by s the kernel is stretched by 1/s, so it
+     * covers 2 - 2 * start taps, start = floor(-support / s) + 1; the weights are the kernel at
+     * (start + t - ratio) * s, normalised to sum 1. Upsampling (s >= 1) gives the plain kernel.
+     */
+    private static void antialiasTaps(Mode m, SDVariable base, SDVariable ratio, double scale, List<SDVariable> idx,
+                                      List<SDVariable> w) {
+        double s = Math.min(scale, 1.0);
+        boolean linear = m.mode().equals("linear");
+        int start = (int) (Math.floor((linear ? -1 : -2) / s) + 1);
+        int taps = 2 - 2 * start;
+        double a = m.cubicA();
+        SDVariable total = null;
+        for (int t = 0; t < taps; t++) {
+            idx.add(base.add(start + t));
+            SDVariable x = ratio.rsub(start + t).mul(s);
+            SDVariable ax = x.getSameDiff().math().abs(x);
+            SDVariable c;
+            if (linear) {
+                c = ax.rsub(1.0).getSameDiff().math().max(ax.rsub(1.0), ax.mul(0.0));
+            } else {
+                SDVariable ax2 = ax.mul(ax);
+                SDVariable ax3 = ax.mul(ax2);
+                SDVariable inner = ax3.mul(a + 2).sub(ax2.mul(a + 3)).add(1.0);
+                SDVariable outer = ax3.mul(a).sub(ax2.mul(5 * a)).add(ax.mul(8 * a)).sub(4 * a);
+                SDVariable le1 = ax.lte(1.0).castTo(DataType.DOUBLE);
+                SDVariable lt2 = ax.lt(2.0).castTo(DataType.DOUBLE);
+                c = inner.mul(le1).add(outer.mul(lt2.mul(le1.rsub(1.0))));
+            }
+            w.add(c);
+            total = total == null ? c : total.add(c);
+        }
+        for (int t = 0; t < taps; t++) w.set(t, w.get(t).div(total));
     }
 
     /** Edge padding: indices outside [0, in - 1] read the nearest edge element. */
