@@ -65,15 +65,12 @@ public final class NormalizationOps implements OnnxOpFamily {
         if (rank < 2) throw n.error("input rank " + rank + " is below 2");
         if (!training) {
             n.unsupportedIf(n.outputCount() > 1 && runningOutputs, "BatchNormalization statistics outputs without training_mode");
-            if (spatial && rank >= 3) {
-                ctx.setOutput(n, 0, sd.nn().batchNorm(x, mean, var, scale, bias, eps, 1));
-            } else {
-                // [N, C] inputs, or spatial=0 where the statistics have the shape of one sample: plain
-                // broadcasting (per-channel parameters of rank-2 inputs broadcast over the batch axis too).
-                SDVariable[] p = spatial ? channelShaped(ctx, rank, scale, bias, mean, var)
-                        : new SDVariable[]{scale, bias, mean, var};
-                ctx.setOutput(n, 0, normalize(x, p[0], p[1], p[2], p[3], eps));
-            }
+            // Written out rather than SameDiff's batchNorm op: in ND4J 1.0.0-M2.1 that op's gradient cannot be
+            // built (BatchNormDerivative loses the axis), which would make the model untrainable.
+            // spatial=0: the statistics have the shape of one sample and broadcast over the batch axis as they are.
+            SDVariable[] p = spatial ? channelShaped(ctx, rank, scale, bias, mean, var)
+                    : new SDVariable[]{scale, bias, mean, var};
+            ctx.setOutput(n, 0, normalize(x, p[0], p[1], p[2], p[3], eps));
             return;
         }
         n.unsupportedIf(!spatial, "BatchNormalization training form with spatial=0");
