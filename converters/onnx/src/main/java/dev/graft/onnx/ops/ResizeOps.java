@@ -17,11 +17,11 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Resize and Upsample as separable 1-D resamplings, one axis at a time: for every output position the
  * source coordinate is computed in the graph (in double precision, as ONNX's reference does), turned into
- * a few source indices and weights (1 tap for nearest, 2 for linear, 4 for cubic), and the output is the
- * weighted sum of Gathers along the axis. This reproduces every ONNX coordinate transformation and
- * nearest mode exactly, for any rank, with scales, sizes and roi known only at run time, and stays
- * differentiable through Gather. SameDiff's image resize ops are not used: they are NHWC, 2-D only and
- * implement only some of ONNX's coordinate modes.
+ * a few source indices and weights (1 tap for nearest, 2 for linear, 4 for cubic, more for antialiased
+ * downsampling), and the axis is multiplied by the resulting [out, in] interpolation matrix. This
+ * reproduces every ONNX coordinate transformation and nearest mode exactly, for any rank, with scales,
+ * sizes and roi known only at run time, and stays differentiable. SameDiff's image resize ops are not
+ * used: they are NHWC and 2-D only, and implement only some of ONNX's coordinate modes.
  */
 public final class ResizeOps implements OnnxOpFamily {
 
@@ -300,7 +300,9 @@ public final class ResizeOps implements OnnxOpFamily {
                 }
                 default -> throw new IllegalStateException(m.nearestMode());
             };
-            y = sd.gather(x, clampIndex(sd, idx, inLast), axis);
+            y = x.dataType().isFPType()
+                    ? applyWeights(ctx, x, rank, axis, in, out, List.of(clampIndex(sd, idx, inLast)), null)
+                    : sd.gather(x, clampIndex(sd, idx, inLast).castTo(DataType.INT), axis);
         } else {
             List<SDVariable> idx = new ArrayList<>();
             List<SDVariable> w = new ArrayList<>();
@@ -334,12 +336,9 @@ public final class ResizeOps implements OnnxOpFamily {
                 }
                 for (int j = 0; j < w.size(); j++) w.set(j, w.get(j).div(total));
             }
-            y = null;
-            for (int j = 0; j < w.size(); j++) {
-                SDVariable g = sd.gather(x, clampIndex(sd, idx.get(j), inLast), axis);
-                SDVariable term = g.mul(alongAxis(sd, w.get(j).castTo(x.dataType()), rank, axis));
-                y = y == null ? term : y.add(term);
-            }
+            List<SDVariable> clamped = new ArrayList<>();
+            for (SDVariable i : idx) clamped.add(clampIndex(sd, i, inLast));
+            y = applyWeights(ctx, x, rank, axis, in, out, clamped, w);
         }
         if (inRange != null) {
             SDVariable keep = alongAxis(sd, inRange.castTo(x.dataType()), rank, axis);
@@ -383,10 +382,49 @@ public final class ResizeOps implements OnnxOpFamily {
         for (int t = 0; t < taps; t++) w.set(t, w.get(t).div(total));
     }
 
-    /** Edge padding: indices outside [0, in - 1] read the nearest edge element. */
+    /** Edge padding: indices outside [0, in - 1] read the nearest edge element (double result). */
     private static SDVariable clampIndex(SameDiff sd, SDVariable idx, SDVariable inLast) {
-        SDVariable c = sd.math().min(sd.math().max(idx, idx.mul(0.0)), inLast);
-        return c.castTo(DataType.INT);
+        return sd.math().min(sd.math().max(idx, idx.mul(0.0)), inLast);
+    }
+
+    /**
+     * y[..., o, ...] = sum over taps k of w_k[o] * x[..., idx_k[o], ...], as a product with the [out, in]
+     * interpolation matrix built from one-hot rows. A matrix product rather than Gathers because in ND4J
+     * 1.0.0-M2.1 Gather's gradient is broken (along axis > 0 it reuses a fixed variable name; along axis 0
+     * it overwrites instead of accumulating repeated indices), and resizing must stay trainable.
+     * {@code weights} null means one tap of weight 1 (nearest).
+     */
+    private static SDVariable applyWeights(ImportContext ctx, SDVariable x, int rank, int axis, SDVariable in,
+                                           SDVariable out, List<SDVariable> idx, List<SDVariable> weights) {
+        SameDiff sd = ctx.sd();
+        SDVariable columns = sd.reshape(sd.range(ctx.scalar(DataType.DOUBLE, 0), in, ctx.scalar(DataType.DOUBLE, 1),
+                DataType.DOUBLE), 1, -1);
+        SDVariable matrix = null;
+        for (int k = 0; k < idx.size(); k++) {
+            SDVariable rows = sd.reshape(idx.get(k), -1, 1);
+            SDVariable term = rows.eq(columns).castTo(DataType.DOUBLE);
+            if (weights != null) term = term.mul(sd.reshape(weights.get(k), -1, 1));
+            matrix = matrix == null ? term : matrix.add(term);
+        }
+        matrix = matrix.castTo(x.dataType()); // [out, in]
+
+        // Move the axis last, flatten the rest, multiply by the transposed matrix, and restore.
+        int[] perm = new int[rank];
+        int p = 0;
+        for (int d = 0; d < rank; d++) if (d != axis) perm[p++] = d;
+        perm[rank - 1] = axis;
+        boolean moved = axis != rank - 1;
+        SDVariable xt = moved ? sd.permute(x, perm) : x;
+        SDVariable lead = sd.slice(sd.shape(xt).castTo(DataType.LONG), new int[]{0}, rank - 1);
+        SDVariable inLong = sd.reshape(in.castTo(DataType.LONG), 1);
+        SDVariable outLong = sd.reshape(out.castTo(DataType.LONG), 1);
+        SDVariable flat = sd.reshape(xt, sd.concat(0, ctx.constant(Nd4j.createFromArray(-1L)), inLong));
+        SDVariable product = sd.mmul(flat, matrix, false, true, false);
+        SDVariable yt = sd.reshape(product, sd.concat(0, lead, outLong));
+        if (!moved) return yt;
+        int[] inverse = new int[rank];
+        for (int d = 0; d < rank; d++) inverse[perm[d]] = d;
+        return sd.permute(yt, inverse);
     }
 
     /** Reshapes a per-output-position vector to [out, 1, ..., 1] so it broadcasts along the axis. */
