@@ -79,8 +79,20 @@ public final class ResizeOps implements OnnxOpFamily {
      */
     private static double[] importTimeDoubles(OnnxNode n, ImportContext ctx, int i) {
         if (!n.hasInput(i)) return null;
+        freeze(ctx, n, i);
         INDArray a = ctx.staticValue(n.input(i));
         return a == null ? null : a.length() == 0 ? new double[0] : a.castTo(DataType.DOUBLE).data().asDouble();
+    }
+
+    /**
+     * A float initializer feeding scales or roi was imported as a trainable variable; it is no parameter,
+     * and left trainable it would have no gradient (training requires one for every variable): freeze it.
+     */
+    static void freeze(ImportContext ctx, OnnxNode n, int i) {
+        SDVariable v = ctx.value(n.input(i));
+        if (v.getVariableType() == org.nd4j.autodiff.samediff.VariableType.VARIABLE) {
+            ctx.sd().convertToConstant(v);
+        }
     }
 
     /** Input i as a double vector: a constant when known at import time, else the run-time value cast. */

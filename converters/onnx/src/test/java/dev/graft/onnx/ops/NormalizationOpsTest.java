@@ -102,12 +102,45 @@ class NormalizationOpsTest {
             SameDiff sd = g.sameDiff();
             assertEquals(VariableType.VARIABLE, sd.getVariable("s").getVariableType());
             assertEquals(VariableType.VARIABLE, sd.getVariable("b").getVariableType());
+            if (sd.hasVariable("m")) {
+                // BatchNormalization's running statistics are frozen, not trained.
+                assertEquals(VariableType.CONSTANT, sd.getVariable("m").getVariableType());
+                assertEquals(VariableType.CONSTANT, sd.getVariable("v").getVariableType());
+            }
             SDVariable loss = sd.math().square(sd.getVariable("y")).sum();
             sd.setLossVariables(loss);
             Map<String, INDArray> grads = sd.calculateGradients(Map.of("x", x), "s", "b");
             assertNotNull(grads.get("s"));
             assertTrue(grads.get("s").norm2Number().doubleValue() > 0);
             assertTrue(grads.get("b").norm2Number().doubleValue() > 0);
+        }
+    }
+
+    /** Numeric gradient check (double precision) of every weight through each normalization. */
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 4, 3, 3);
+        INDArray c = Nd4j.rand(DataType.DOUBLE, 4);
+        List<SingleNodeModel> models = List.of(
+                new SingleNodeModel("BatchNormalization", 15).initializer("x", x).initializer("s", c.add(0.5))
+                        .initializer("b", c.dup()).initializer("m", c.mul(0.1)).initializer("v", c.add(1)).output("y", DataType.DOUBLE),
+                new SingleNodeModel("InstanceNormalization", 6).initializer("x", x).initializer("s", c.add(0.5))
+                        .initializer("b", c.dup()).output("y", DataType.DOUBLE),
+                new SingleNodeModel("LayerNormalization", 17).initializer("x", x).initializer("s", Nd4j.rand(DataType.DOUBLE, 3, 3))
+                        .initializer("b", Nd4j.rand(DataType.DOUBLE, 3, 3)).attr("axis", -2L).attr("stash_type", 11L).output("y", DataType.DOUBLE),
+                new SingleNodeModel("LRN", 13).initializer("x", x).attr("size", 3L).attr("alpha", 0.3f).output("y", DataType.DOUBLE));
+        DataType before = Nd4j.dataType();
+        DataType beforeFloat = Nd4j.defaultFloatingPointType();
+        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE); // GradCheckUtil requires it
+        try {
+            for (SingleNodeModel model : models) {
+                SameDiff sd = model.importModel(tmp).sameDiff();
+                SDVariable y = sd.getVariable("y");
+                sd.setLossVariables(y.mul(sd.constant(Nd4j.rand(DataType.DOUBLE, y.eval().shape()))).sum());
+                assertTrue(org.nd4j.autodiff.validation.GradCheckUtil.checkGradients(sd, Map.of()), model.toString());
+            }
+        } finally {
+            Nd4j.setDefaultDataTypes(before, beforeFloat);
         }
     }
 }

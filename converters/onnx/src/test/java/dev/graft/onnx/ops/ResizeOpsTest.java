@@ -116,4 +116,27 @@ class ResizeOpsTest {
         INDArray grad = sd.calculateGradients(Map.of(), "w").get("w");
         assertTrue(Nd4j.valueArrayOf(w.shape(), 6.0f).equalsWithEps(grad, 1e-5), grad.toString());
     }
+
+    /** Numeric gradient check (double precision) through each resampling mode. */
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        DataType before = Nd4j.dataType();
+        DataType beforeFloat = Nd4j.defaultFloatingPointType();
+        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE); // GradCheckUtil requires it
+        try {
+            INDArray w = Nd4j.rand(DataType.DOUBLE, 1, 2, 3, 4);
+            for (String mode : List.of("nearest", "linear", "cubic")) {
+                SameDiff sd = new SingleNodeModel("Resize", 13).initializer("w", w).skipInput()
+                        .initializer("scales", floats(1, 1, 1.7, 0.6)).attr("mode", mode).output("y", DataType.DOUBLE)
+                        .importModel(tmp).sameDiff();
+                org.nd4j.autodiff.samediff.SDVariable y = sd.getVariable("y");
+                sd.setLossVariables(y.mul(sd.constant(Nd4j.rand(DataType.DOUBLE, y.eval().shape()))).sum());
+                // scales is read at import time and frozen: the only trainable variable is w.
+                assertEquals(org.nd4j.autodiff.samediff.VariableType.CONSTANT, sd.getVariable("scales").getVariableType());
+                assertTrue(org.nd4j.autodiff.validation.GradCheckUtil.checkGradients(sd, Map.of()), mode);
+            }
+        } finally {
+            Nd4j.setDefaultDataTypes(before, beforeFloat);
+        }
+    }
 }

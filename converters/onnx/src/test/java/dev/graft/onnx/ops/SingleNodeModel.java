@@ -124,6 +124,11 @@ final class SingleNodeModel {
         return importModel(dir).run(inputs, List.copyOf(outputs.keySet()));
     }
 
+    @Override
+    public String toString() {
+        return node.getOpType() + "-" + opset;
+    }
+
     private static ValueInfoProto valueInfo(String name, INDArray v) {
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
         for (long d : v.shape()) shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
