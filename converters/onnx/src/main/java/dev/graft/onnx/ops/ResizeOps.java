@@ -300,6 +300,9 @@ public final class ResizeOps implements OnnxOpFamily {
         SDVariable ratio = src.sub(base);
         SDVariable y;
         if (m.mode().equals("nearest")) {
+            // exclude_outside has no effect here: the one selected index is clamped into the input, as in
+            // ONNX's reference whenever the nearest neighbour lies inside (it cannot lie outside by more than
+            // half a pixel for the coordinate modes above).
             SDVariable idx = switch (m.nearestMode()) {
                 case "round_prefer_floor" -> base.add(ratio.gt(0.5).castTo(DataType.DOUBLE));
                 case "round_prefer_ceil" -> base.add(ratio.gte(0.5).castTo(DataType.DOUBLE));
