@@ -300,9 +300,9 @@ public final class ResizeOps implements OnnxOpFamily {
         SDVariable ratio = src.sub(base);
         SDVariable y;
         if (m.mode().equals("nearest")) {
-            // exclude_outside has no effect here: the one selected index is clamped into the input, as in
-            // ONNX's reference whenever the nearest neighbour lies inside (it cannot lie outside by more than
-            // half a pixel for the coordinate modes above).
+            // exclude_outside is not applied here: the selected index is clamped into the input, which is what
+            // ONNX's reference gives whenever that neighbour lies inside; when it lies outside (e.g. source
+            // -0.5 rounded down) the reference divides by a zero weight sum, which no model relies on.
             SDVariable idx = switch (m.nearestMode()) {
                 case "round_prefer_floor" -> base.add(ratio.gt(0.5).castTo(DataType.DOUBLE));
                 case "round_prefer_ceil" -> base.add(ratio.gte(0.5).castTo(DataType.DOUBLE));
