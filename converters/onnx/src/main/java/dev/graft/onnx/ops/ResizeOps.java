@@ -129,6 +129,9 @@ public final class ResizeOps implements OnnxOpFamily {
                 "nearest_mode '" + nearestMode + "'");
         boolean antialias = version >= 18 && n.getLong("antialias", 0) != 0;
         n.unsupportedIf(antialias && mode.equals("nearest"), "antialias with mode 'nearest'");
+        // With one tap, exclude_outside would divide by a zero weight sum whenever the nearest neighbour is
+        // outside the input (onnxruntime rejects the combination outright).
+        n.unsupportedIf(mode.equals("nearest") && n.getLong("exclude_outside", 0) != 0, "exclude_outside with mode 'nearest'");
         String policy = version >= 18 ? n.getString("keep_aspect_ratio_policy", "stretch") : "stretch";
         n.unsupportedIf(!Set.of("stretch", "not_larger", "not_smaller").contains(policy),
                 "keep_aspect_ratio_policy '" + policy + "'");
@@ -300,9 +303,6 @@ public final class ResizeOps implements OnnxOpFamily {
         SDVariable ratio = src.sub(base);
         SDVariable y;
         if (m.mode().equals("nearest")) {
-            // exclude_outside is not applied here: the selected index is clamped into the input, which is what
-            // ONNX's reference gives whenever that neighbour lies inside; when it lies outside (e.g. source
-            // -0.5 rounded down) the reference divides by a zero weight sum, which no model relies on.
             SDVariable idx = switch (m.nearestMode()) {
                 case "round_prefer_floor" -> base.add(ratio.gt(0.5).castTo(DataType.DOUBLE));
                 case "round_prefer_ceil" -> base.add(ratio.gte(0.5).castTo(DataType.DOUBLE));
