@@ -58,10 +58,9 @@ public final class NormalizationOps implements OnnxOpFamily {
         SDVariable x = ctx.input(n, 0);
         SDVariable scale = ctx.input(n, 1);
         SDVariable bias = ctx.input(n, 2);
-        // The running statistics are no parameters: gradient steps on them would be meaningless (and could
-        // make the variance negative), so initializers feeding them are frozen as constants.
-        ResizeOps.freeze(ctx, n, 3);
-        ResizeOps.freeze(ctx, n, 4);
+        // The running statistics stay variables, as every float initializer does: they are the model's state,
+        // and fine-tuning decides per BatchNormalization whether they are frozen, re-estimated or trained
+        // (issue #4's bn: frozen | stats | train); gradient steps on them are never taken by default.
         SDVariable mean = ctx.input(n, 3);
         SDVariable var = ctx.input(n, 4);
         double eps = n.getFloat("epsilon", 1e-5f);

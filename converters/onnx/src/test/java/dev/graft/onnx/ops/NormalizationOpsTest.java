@@ -103,9 +103,9 @@ class NormalizationOpsTest {
             assertEquals(VariableType.VARIABLE, sd.getVariable("s").getVariableType());
             assertEquals(VariableType.VARIABLE, sd.getVariable("b").getVariableType());
             if (sd.hasVariable("m")) {
-                // BatchNormalization's running statistics are frozen, not trained.
-                assertEquals(VariableType.CONSTANT, sd.getVariable("m").getVariableType());
-                assertEquals(VariableType.CONSTANT, sd.getVariable("v").getVariableType());
+                // Running statistics are variables too (model state); fine-tuning decides whether they change.
+                assertEquals(VariableType.VARIABLE, sd.getVariable("m").getVariableType());
+                assertEquals(VariableType.VARIABLE, sd.getVariable("v").getVariableType());
             }
             SDVariable loss = sd.math().square(sd.getVariable("y")).sum();
             sd.setLossVariables(loss);
