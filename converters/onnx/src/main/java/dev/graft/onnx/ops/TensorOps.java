@@ -1,12 +1,775 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ImportContext;
+import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
+import dev.graft.onnx.OnnxTensors;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.enums.PadMode;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.random.custom.DistributionUniform;
+import org.nd4j.linalg.factory.Nd4j;
 
-/** Placeholder family: its ops are added in following commits. */
+/**
+ * Ops that select, repeat or rearrange elements: Slice, Gather, GatherElements, Split, Expand, Tile, Pad,
+ * ConstantOfShape, Range, DepthToSpace, SpaceToDepth, Einsum.
+ *
+ * <p>Index-like inputs (slice bounds, pads, repeats, target shapes) are often computed at run time in
+ * exported models (from {@code Shape}), so each op has a static path, used when those inputs are import-time
+ * constants and the shapes involved are known, and a run-time path that computes the same indices in the
+ * graph. The run-time paths use gathers over computed index ranges, which SameDiff can differentiate.
+ */
 public final class TensorOps implements OnnxOpFamily {
 
     @Override
     public void register(ConverterRegistry.Builder r) {
+        // Slice-1: starts/ends/axes are attributes; Slice-10: inputs, with steps.
+        r.importer("Slice", 1, (n, ctx) -> slice(n, ctx, Bounds.of(n.getLongs("starts")), Bounds.of(n.getLongs("ends")),
+                Bounds.of(n.getLongs("axes")), Bounds.of((long[]) null)));
+        r.importer("Slice", 10, (n, ctx) -> slice(n, ctx, Bounds.input(n, ctx, 1), Bounds.input(n, ctx, 2),
+                Bounds.input(n, ctx, 3), Bounds.input(n, ctx, 4)));
+        r.importer("Gather", 1, TensorOps::gather);
+        r.importer("GatherElements", 11, TensorOps::gatherElements);
+        // Split-1 and -2: sizes as attribute (-1 also accepted a second input); -13: input; -18: num_outputs.
+        r.importer("Split", 1, (n, ctx) -> split(n, ctx, n.hasInput(1) ? Bounds.input(n, ctx, 1) : Bounds.of(n.getLongs("split")), false));
+        r.importer("Split", 2, (n, ctx) -> split(n, ctx, Bounds.of(n.getLongs("split")), false));
+        r.importer("Split", 13, (n, ctx) -> split(n, ctx, Bounds.input(n, ctx, 1), false));
+        r.importer("Split", 18, (n, ctx) -> split(n, ctx, Bounds.input(n, ctx, 1), true));
+        r.importer("Expand", 8, TensorOps::expand);
+        r.importer("Tile", 6, TensorOps::tile);
+        // Pad-1 names its attribute "paddings", Pad-2 "pads"; from 11 pads and value are inputs, 18 adds axes.
+        r.importer("Pad", 1, (n, ctx) -> pad(n, ctx, Bounds.of(n.getLongs("paddings")), null, Bounds.of((long[]) null)));
+        r.importer("Pad", 2, (n, ctx) -> pad(n, ctx, Bounds.of(n.getLongs("pads")), null, Bounds.of((long[]) null)));
+        r.importer("Pad", 11, (n, ctx) -> pad(n, ctx, Bounds.input(n, ctx, 1), ctx.optionalInput(n, 2), Bounds.of((long[]) null)));
+        r.importer("Pad", 18, (n, ctx) -> pad(n, ctx, Bounds.input(n, ctx, 1), ctx.optionalInput(n, 2), Bounds.input(n, ctx, 3)));
+        r.importer("ConstantOfShape", 9, TensorOps::constantOfShape);
+        r.importer("Range", 11, TensorOps::range);
+        r.importer("DepthToSpace", 1, (n, ctx) -> depthToSpace(n, ctx, "DCR"));
+        r.importer("DepthToSpace", 11, (n, ctx) -> depthToSpace(n, ctx, n.getString("mode", "DCR")));
+        r.importer("SpaceToDepth", 1, TensorOps::spaceToDepth);
+        r.importer("Einsum", 12, TensorOps::einsum);
+    }
+
+    // ---------------------------------------------------------------- operands
+
+    /**
+     * An integer vector operand (starts, pads, split sizes...): known at import time ({@code values}), or
+     * computed at run time ({@code var}, with its static length), or absent (both null).
+     */
+    record Bounds(long[] values, SDVariable var, int length) {
+
+        static Bounds of(long[] values) {
+            return new Bounds(values, null, values == null ? 0 : values.length);
+        }
+
+        static Bounds input(OnnxNode n, ImportContext ctx, int i) {
+            if (!n.hasInput(i)) {
+                return of(null);
+            }
+            if (ctx.isStaticInput(n, i)) {
+                return of(ctx.optionalLongs(n, i, "input " + i));
+            }
+            long[] s = ctx.inputShape(n, i);
+            if (s.length != 1 || s[0] < 0) {
+                throw n.error("input " + i + " must be a 1-D tensor of known length, found shape " + Arrays.toString(s));
+            }
+            return new Bounds(null, ctx.input(n, i).castTo(DataType.LONG), (int) s[0]);
+        }
+
+        boolean absent() {
+            return values == null && var == null;
+        }
+
+        boolean isStatic() {
+            return values != null;
+        }
+
+        /** Entry i as a run-time scalar. */
+        SDVariable at(RuntimeInts ri, int i) {
+            return values != null ? ri.c(values[i]) : ri.at(var, i);
+        }
+
+        /** The whole vector as a graph value. */
+        SDVariable asVar(RuntimeInts ri) {
+            return values != null ? ri.vec(values) : var;
+        }
+    }
+
+    // ---------------------------------------------------------------- Slice
+
+    private static void slice(OnnxNode n, ImportContext ctx, Bounds starts, Bounds ends, Bounds axes, Bounds steps) {
+        SDVariable x = ctx.input(n, 0);
+        long[] shape = ctx.inputShape(n, 0);
+        int rank = shape.length;
+        if (starts.absent() || ends.absent()) throw n.error("starts and ends are required");
+        int k = starts.length();
+        if (ends.length() != k || (!axes.absent() && axes.length() != k) || (!steps.absent() && steps.length() != k)) {
+            throw n.error("starts, ends, axes and steps must have the same length");
+        }
+        if (axes.absent()) axes = Bounds.of(RuntimeInts.range(k));
+        if (steps.isStatic()) {
+            for (long s : steps.values()) if (s == 0) throw n.error("slice step 0 is invalid");
+        }
+        if (starts.isStatic() && ends.isStatic() && axes.isStatic() && (steps.absent() || steps.isStatic())) {
+            SDVariable y = staticSlice(n, ctx, x, shape, starts.values(), ends.values(), axes.values(),
+                    steps.absent() ? null : steps.values());
+            if (y != null) {
+                ctx.setOutput(n, 0, y);
+                return;
+            }
+        }
+        ctx.setOutput(n, 0, runtimeSlice(n, ctx, x, rank, starts, ends, axes, steps));
+    }
+
+    /** Strided slice with bounds clamped at import time; null when a needed dimension is dynamic. */
+    private static SDVariable staticSlice(OnnxNode n, ImportContext ctx, SDVariable x, long[] shape, long[] starts,
+                                          long[] ends, long[] axes, long[] steps) {
+        int rank = shape.length;
+        long[] begin = new long[rank];
+        long[] end = new long[rank];
+        long[] stride = new long[rank];
+        Arrays.fill(stride, 1);
+        int beginMask = 0;
+        int endMask = 0;
+        boolean[] seen = new boolean[rank];
+        for (int d = 0; d < rank; d++) {
+            beginMask |= 1 << d;
+            endMask |= 1 << d;
+        }
+        for (int i = 0; i < starts.length; i++) {
+            int d = ImportContext.axis(n, axes[i], rank);
+            if (seen[d]) throw n.error("axis " + d + " is repeated");
+            seen[d] = true;
+            long step = steps == null ? 1 : steps[i];
+            long dim = shape[d];
+            if (dim < 0) return null;
+            long s = starts[i] < 0 ? starts[i] + dim : starts[i];
+            long e = ends[i] < 0 ? ends[i] + dim : ends[i];
+            if (step > 0) {
+                s = Math.max(0, Math.min(dim, s));
+                e = Math.max(0, Math.min(dim, e));
+            } else {
+                s = Math.max(0, Math.min(dim - 1, s));
+                e = Math.max(-1, Math.min(dim - 1, e));
+            }
+            boolean empty = step > 0 ? s >= e : s <= e;
+            if (empty) {
+                // Strided-slice kernels disagree on empty ranges; a gather over no indices is exact.
+                return null;
+            }
+            begin[d] = s;
+            stride[d] = step;
+            beginMask &= ~(1 << d);
+            if (e >= 0) {
+                end[d] = e;
+                endMask &= ~(1 << d);
+            } // else: negative step running through index 0, which only the end mask can express
+        }
+        return ctx.sd().stridedSlice(x, begin, end, stride, beginMask, endMask, 0, 0, 0);
+    }
+
+    /** Per sliced axis: gather over range(start, end, step), with ONNX clamping computed in the graph. */
+    private static SDVariable runtimeSlice(OnnxNode n, ImportContext ctx, SDVariable x, int rank, Bounds starts,
+                                           Bounds ends, Bounds axes, Bounds steps) {
+        SameDiff sd = ctx.sd();
+        RuntimeInts ri = new RuntimeInts(ctx);
+        SDVariable dims = ri.dims(x);
+        SDVariable y = x;
+        int k = starts.length();
+        if (axes.isStatic()) {
+            boolean[] seen = new boolean[rank];
+            for (int i = 0; i < k; i++) {
+                int d = ImportContext.axis(n, axes.values()[i], rank);
+                if (seen[d]) throw n.error("axis " + d + " is repeated");
+                seen[d] = true;
+                SDVariable step = steps.absent() ? ri.c(1) : steps.at(ri, i);
+                y = sliceAxis(ri, y, d, ri.at(dims, d), starts.at(ri, i), ends.at(ri, i), step);
+            }
+            return y;
+        }
+        // Axes known only at run time: every axis is sliced, with (0, dim, 1) where it is not listed.
+        SDVariable a = ri.wrapNegative(axes.asVar(ri), ri.c(rank));
+        SDVariable st = starts.asVar(ri);
+        SDVariable en = ends.asVar(ri);
+        SDVariable sp = steps.absent() ? ri.vec(ones(k)) : steps.asVar(ri);
+        for (int d = 0; d < rank; d++) {
+            SDVariable hit = sd.eq(a, ri.c(d)).castTo(DataType.LONG);
+            SDVariable any = sd.sum(hit);
+            SDVariable miss = ri.c(1).sub(any);
+            SDVariable dim = ri.at(dims, d);
+            SDVariable s = sd.sum(hit.mul(st));
+            SDVariable e = sd.sum(hit.mul(en)).add(miss.mul(dim));
+            SDVariable step = sd.sum(hit.mul(sp)).add(miss);
+            y = sliceAxis(ri, y, d, dim, s, e, step);
+        }
+        return y;
+    }
+
+    private static SDVariable sliceAxis(RuntimeInts ri, SDVariable x, int axis, SDVariable dim, SDVariable start,
+                                        SDVariable end, SDVariable step) {
+        SDVariable neg = ri.isNeg(step);
+        SDVariable s = ri.wrapNegative(start, dim);
+        SDVariable e = ri.wrapNegative(end, dim);
+        // step > 0: clamp both to [0, dim]; step < 0: start to [0, dim-1], end to [-1, dim-1].
+        s = ri.clamp(s, ri.c(0), dim.sub(neg));
+        e = ri.clamp(e, neg.neg(), dim.sub(neg));
+        SDVariable idx = ri.sd().range(s, e, step, DataType.LONG);
+        return ri.sd().gather(x, idx, axis);
+    }
+
+    static long[] ones(int k) {
+        long[] a = new long[k];
+        Arrays.fill(a, 1);
+        return a;
+    }
+
+    // ---------------------------------------------------------------- Gather
+
+    private static void gather(OnnxNode n, ImportContext ctx) {
+        SDVariable data = ctx.input(n, 0);
+        long[] shape = ctx.inputShape(n, 0);
+        int axis = ImportContext.axis(n, n.getLong("axis", 0), shape.length);
+        SDVariable indices;
+        if (ctx.isStaticInput(n, 1) && shape[axis] >= 0) {
+            INDArray idx = ctx.constantInput(n, 1, "indices").castTo(DataType.LONG).dup();
+            long dim = shape[axis];
+            for (long i = 0; i < idx.length(); i++) {
+                long v = idx.getLong(i);
+                if (v < -dim || v >= dim) throw n.error("index " + v + " is out of range for axis size " + dim);
+                if (v < 0) idx.putScalar(i, v + dim);
+            }
+            indices = ctx.constant(idx);
+        } else {
+            RuntimeInts ri = new RuntimeInts(ctx);
+            SDVariable dim = ri.at(ri.dims(data), axis);
+            indices = ri.wrapNegative(ri.lng(ctx.input(n, 1)), dim);
+        }
+        SameDiff sd = ctx.sd();
+        long[] idxShape = ctx.inputShape(n, 1);
+        SDVariable y;
+        if (idxShape.length == 0) {
+            // Scalar index: gather one slice and drop the axis.
+            y = sd.squeeze(sd.gather(data, sd.reshape(indices, 1), axis), axis);
+        } else if (shape.length == 1 && idxShape.length > 1) {
+            // libnd4j's gather crashes on 1-D data with multi-dimensional indices: gather flat, then reshape.
+            SDVariable target = Arrays.stream(idxShape).allMatch(v -> v >= 0)
+                    ? ctx.constant(Nd4j.createFromArray(idxShape)) : sd.shape(indices).castTo(DataType.LONG);
+            y = sd.reshape(sd.gather(data, sd.reshape(indices, -1), 0), target);
+        } else {
+            y = sd.gather(data, indices, axis);
+        }
+        ctx.setOutput(n, 0, y);
+    }
+
+    /**
+     * GatherElements as gatherNd: the coordinate of every output element is its own position, with the
+     * {@code axis} coordinate replaced by the index value.
+     */
+    private static void gatherElements(OnnxNode n, ImportContext ctx) {
+        SameDiff sd = ctx.sd();
+        RuntimeInts ri = new RuntimeInts(ctx);
+        SDVariable data = ctx.input(n, 0);
+        SDVariable indices = ri.lng(ctx.input(n, 1));
+        int rank = ctx.inputRank(n, 0);
+        if (ctx.inputRank(n, 1) != rank) throw n.error("indices must have the same rank as data");
+        int axis = ImportContext.axis(n, n.getLong("axis", 0), rank);
+        SDVariable idxDims = ri.dims(indices);
+        SDVariable zeros = sd.zerosLike(indices);
+        SDVariable[] coords = new SDVariable[rank];
+        for (int d = 0; d < rank; d++) {
+            if (d == axis) {
+                coords[d] = ri.wrapNegative(indices, ri.at(ri.dims(data), axis));
+            } else {
+                long[] bshape = ones(rank);
+                bshape[d] = -1;
+                SDVariable pos = sd.range(ri.c(0), ri.at(idxDims, d), ri.c(1), DataType.LONG);
+                coords[d] = sd.reshape(pos, bshape).add(zeros);
+            }
+        }
+        ctx.setOutput(n, 0, sd.gatherNd(data, sd.stack(rank, coords)));
+    }
+
+    // ---------------------------------------------------------------- Split
+
+    private static void split(OnnxNode n, ImportContext ctx, Bounds sizes, boolean numOutputsAttr) {
+        SameDiff sd = ctx.sd();
+        SDVariable x = ctx.input(n, 0);
+        long[] shape = ctx.inputShape(n, 0);
+        int axis = ImportContext.axis(n, n.getLong("axis", 0), shape.length);
+        int outputs = n.outputCount();
+        long dim = shape[axis];
+        SDVariable[] parts;
+        if (!sizes.absent()) {
+            n.unsupportedIf(numOutputsAttr && n.has("num_outputs"), "Split with both split sizes and num_outputs");
+            if (sizes.length() != outputs) throw n.error("split has " + sizes.length() + " entries for " + outputs + " outputs");
+            if (sizes.isStatic() && dim >= 0 && Arrays.stream(sizes.values()).sum() != dim) {
+                throw n.error("split sizes " + Arrays.toString(sizes.values()) + " do not add up to " + dim);
+            }
+            RuntimeInts ri = new RuntimeInts(ctx);
+            parts = outputs == 1 ? new SDVariable[]{sd.identity(x)} : sd.splitV(x, sizes.asVar(ri), outputs, axis);
+        } else {
+            int count = numOutputsAttr ? n.requireInt("num_outputs") : outputs;
+            if (count != outputs) throw n.error("num_outputs is " + count + " but the node has " + outputs + " outputs");
+            if (outputs == 1) {
+                parts = new SDVariable[]{sd.identity(x)};
+            } else if (dim >= 0 && dim % outputs == 0) {
+                parts = sd.split(x, outputs, axis);
+            } else if (!numOutputsAttr) {
+                if (dim >= 0) throw n.error("axis size " + dim + " does not split into " + outputs + " equal parts");
+                parts = sd.split(x, outputs, axis); // checked by the kernel at run time
+            } else {
+                // Split-18: chunks of ceil(dim / n), the last one smaller.
+                RuntimeInts ri = new RuntimeInts(ctx);
+                SDVariable d = ri.at(ri.dims(x), axis);
+                SDVariable chunk = d.add(ri.c(outputs - 1)).div(ri.c(outputs));
+                SDVariable last = d.sub(chunk.mul(ri.c(outputs - 1)));
+                List<SDVariable> s = new ArrayList<>();
+                for (int i = 0; i < outputs - 1; i++) s.add(sd.reshape(chunk, 1));
+                s.add(sd.reshape(last, 1));
+                parts = sd.splitV(x, sd.concat(0, s.toArray(new SDVariable[0])), outputs, axis);
+            }
+        }
+        for (int i = 0; i < outputs; i++) {
+            ctx.setOutput(n, i, parts[i]);
+        }
+    }
+
+    // ---------------------------------------------------------------- Expand, Tile, ConstantOfShape, Range
+
+    /** Expand = broadcasting against a zero tensor of the requested shape (differentiable, any rank). */
+    private static void expand(OnnxNode n, ImportContext ctx) {
+        SameDiff sd = ctx.sd();
+        SDVariable x = ctx.input(n, 0);
+        SDVariable shape = ctx.input(n, 1).castTo(DataType.LONG);
+        DataType t = x.dataType();
+        DataType work = t == DataType.BOOL ? DataType.INT : t;
+        SDVariable zeros = sd.fill(shape, work, 0);
+        SDVariable y = (t == DataType.BOOL ? x.castTo(work) : x).add(zeros);
+        ctx.setOutput(n, 0, t == DataType.BOOL ? y.castTo(DataType.BOOL) : y);
+    }
+
+    private static void tile(OnnxNode n, ImportContext ctx) {
+        SDVariable x = ctx.input(n, 0);
+        if (ctx.isStaticInput(n, 1)) {
+            long[] reps = ctx.constantInput(n, 1, "repeats").castTo(DataType.LONG).data().asLong();
+            if (reps.length != ctx.inputRank(n, 0)) throw n.error("repeats has " + reps.length + " entries for rank " + ctx.inputRank(n, 0));
+            ctx.setOutput(n, 0, ctx.sd().tile(x, Arrays.stream(reps).mapToInt(Math::toIntExact).toArray()));
+        } else {
+            ctx.setOutput(n, 0, ctx.sd().tile(x, ctx.input(n, 1).castTo(DataType.LONG)));
+        }
+    }
+
+    private static void constantOfShape(OnnxNode n, ImportContext ctx) {
+        DataType type = DataType.FLOAT;
+        double value = 0;
+        if (n.has("value")) {
+            INDArray v = OnnxTensors.toArray(n.getTensor("value"), null, n.describe() + " attribute 'value'");
+            if (v.length() != 1) throw n.error("attribute 'value' must hold one element, found " + v.length());
+            type = v.dataType();
+            value = v.getDouble(0);
+        }
+        SDVariable shape = ctx.input(n, 0).castTo(DataType.LONG);
+        ctx.setOutput(n, 0, ctx.sd().fill(shape, type, value));
+    }
+
+    private static void range(OnnxNode n, ImportContext ctx) {
+        SDVariable start = ctx.input(n, 0);
+        DataType t = start.dataType();
+        ctx.setOutput(n, 0, ctx.sd().range(start, ctx.input(n, 1).castTo(t), ctx.input(n, 2).castTo(t), t));
+    }
+
+    // ---------------------------------------------------------------- Pad
+
+    private static void pad(OnnxNode n, ImportContext ctx, Bounds pads, SDVariable valueInput, Bounds axes) {
+        SameDiff sd = ctx.sd();
+        SDVariable x = ctx.input(n, 0);
+        int rank = ctx.inputRank(n, 0);
+        String mode = n.getString("mode", "constant");
+        n.unsupportedIf(!mode.equals("constant") && !mode.equals("reflect") && !mode.equals("edge"), "Pad mode '" + mode + "'");
+        if (pads.absent()) throw n.error("pads are required");
+        long[] axisList;
+        if (axes.absent()) {
+            axisList = RuntimeInts.range(rank);
+        } else {
+            if (!axes.isStatic()) throw n.error("axes computed at run time are not supported; graft needs them constant");
+            axisList = Arrays.stream(axes.values()).map(a -> ImportContext.axis(n, a, rank)).toArray();
+        }
+        int k = axisList.length;
+        if (pads.length() != 2 * k) throw n.error("pads has " + pads.length() + " entries, expected " + 2 * k);
+
+        // Constant value: attribute (Pad-1/2), optional input (11+), default 0.
+        Double staticValue = null;
+        SDVariable value = null;
+        if (valueInput == null) {
+            staticValue = (double) n.getFloat("value", 0f);
+        } else if (ctx.isStaticInput(n, 2)) {
+            INDArray v = ctx.constantInput(n, 2, "constant_value");
+            staticValue = v.length() == 0 ? 0.0 : v.getDouble(0);
+        } else {
+            value = sd.reshape(valueInput.castTo(x.dataType()), new long[0]);
+        }
+
+        if (pads.isStatic()) {
+            long[] p = pads.values();
+            boolean nonNegative = Arrays.stream(p).allMatch(v -> v >= 0);
+            if (nonNegative && !mode.equals("edge") && (staticValue != null || !mode.equals("constant"))) {
+                long[][] full = new long[rank][2];
+                for (int i = 0; i < k; i++) {
+                    full[(int) axisList[i]][0] = p[i];
+                    full[(int) axisList[i]][1] = p[i + k];
+                }
+                SDVariable padVar = ctx.constant(Nd4j.createFromArray(full).castTo(DataType.INT));
+                PadMode pm = mode.equals("reflect") ? PadMode.REFLECT : PadMode.CONSTANT;
+                ctx.setOutput(n, 0, sd.nn().pad(x, padVar, pm, staticValue == null ? 0 : staticValue));
+                return;
+            }
+        }
+        // General path: per padded axis, gather over positions -begin .. dim+end mapped into the input.
+        RuntimeInts ri = new RuntimeInts(ctx);
+        SDVariable dims = ri.dims(x);
+        SDVariable y = x;
+        for (int i = 0; i < k; i++) {
+            if (pads.isStatic() && pads.values()[i] == 0 && pads.values()[i + k] == 0) continue;
+            int d = (int) axisList[i];
+            SDVariable dim = ri.at(dims, d);
+            SDVariable idx = sd.range(pads.at(ri, i).neg(), dim.add(pads.at(ri, i + k)), ri.c(1), DataType.LONG);
+            SDVariable last = dim.sub(ri.c(1));
+            SDVariable src;
+            switch (mode) {
+                case "edge" -> src = ri.clamp(idx, ri.c(0), last);
+                case "reflect" -> {
+                    SDVariable j = sd.math().abs(idx);
+                    SDVariable over = sd.gt(j, last).castTo(DataType.LONG);
+                    src = j.add(over.mul(last.mul(ri.c(2)).sub(j.mul(ri.c(2)))));
+                }
+                default -> src = ri.clamp(idx, ri.c(0), last);
+            }
+            SDVariable g = sd.gather(y, src, d);
+            if (mode.equals("constant")) {
+                SDVariable inside = sd.eq(src, idx).castTo(g.dataType() == DataType.BOOL ? DataType.INT : g.dataType());
+                long[] bshape = ones(rank);
+                bshape[d] = -1;
+                inside = sd.reshape(inside, bshape);
+                SDVariable fill = value != null ? value : ctx.scalar(x.dataType(), staticValue);
+                // inside * g + (1 - inside) * value, so the gradient flows to the copied elements only.
+                g = g.mul(inside).add(fill.mul(inside.rsub(1.0)));
+            }
+            y = g;
+        }
+        ctx.setOutput(n, 0, y == x ? sd.identity(x) : y);
+    }
+
+    // ---------------------------------------------------------------- DepthToSpace, SpaceToDepth
+
+    private static void depthToSpace(OnnxNode n, ImportContext ctx, String mode) {
+        n.unsupportedIf(!mode.equals("DCR") && !mode.equals("CRD"), "DepthToSpace mode '" + mode + "'");
+        long bs = n.requireInt("blocksize");
+        SDVariable x = ctx.input(n, 0);
+        if (ctx.inputRank(n, 0) != 4) throw n.error("input must be 4-D (NCHW)");
+        RuntimeInts ri = new RuntimeInts(ctx);
+        Dims4 d = Dims4.of(ctx, n, ri, x);
+        SDVariable c = d.c.div(ri.c(bs * bs));
+        SDVariable b = ri.c(bs);
+        SameDiff sd = ctx.sd();
+        SDVariable tmp;
+        if (mode.equals("DCR")) {
+            tmp = sd.reshape(x, shapeOf(sd, d.n, b, b, c, d.h, d.w));
+            tmp = sd.permute(tmp, 0, 3, 4, 1, 5, 2);
+        } else {
+            tmp = sd.reshape(x, shapeOf(sd, d.n, c, b, b, d.h, d.w));
+            tmp = sd.permute(tmp, 0, 1, 4, 2, 5, 3);
+        }
+        ctx.setOutput(n, 0, sd.reshape(tmp, shapeOf(sd, d.n, c, d.h.mul(b), d.w.mul(b))));
+    }
+
+    private static void spaceToDepth(OnnxNode n, ImportContext ctx) {
+        long bs = n.requireInt("blocksize");
+        SDVariable x = ctx.input(n, 0);
+        if (ctx.inputRank(n, 0) != 4) throw n.error("input must be 4-D (NCHW)");
+        RuntimeInts ri = new RuntimeInts(ctx);
+        Dims4 d = Dims4.of(ctx, n, ri, x);
+        SDVariable b = ri.c(bs);
+        SameDiff sd = ctx.sd();
+        SDVariable tmp = sd.reshape(x, shapeOf(sd, d.n, d.c, d.h.div(b), b, d.w.div(b), b));
+        tmp = sd.permute(tmp, 0, 3, 5, 1, 2, 4);
+        ctx.setOutput(n, 0, sd.reshape(tmp, shapeOf(sd, d.n, d.c.mul(ri.c(bs * bs)), d.h.div(b), d.w.div(b))));
+    }
+
+    /** N, C, H, W of a 4-D input as int64 scalars: constants when known, else read from shape(x). */
+    private record Dims4(SDVariable n, SDVariable c, SDVariable h, SDVariable w) {
+        static Dims4 of(ImportContext ctx, OnnxNode node, RuntimeInts ri, SDVariable x) {
+            long[] s = ctx.inputShape(node, 0);
+            SDVariable dims = Arrays.stream(s).allMatch(v -> v >= 0) ? null : ri.dims(x);
+            SDVariable[] v = new SDVariable[4];
+            for (int i = 0; i < 4; i++) v[i] = s[i] >= 0 ? ri.c(s[i]) : ri.at(dims, i);
+            return new Dims4(v[0], v[1], v[2], v[3]);
+        }
+    }
+
+    private static SDVariable shapeOf(SameDiff sd, SDVariable... scalars) {
+        SDVariable[] parts = new SDVariable[scalars.length];
+        for (int i = 0; i < scalars.length; i++) parts[i] = sd.reshape(scalars[i], 1);
+        return sd.concat(0, parts);
+    }
+
+    // ---------------------------------------------------------------- Einsum
+
+    /**
+     * Einsum over one or two operands (explicit or implicit output, '...' broadcast dims of equal sizes):
+     * repeated labels within an operand take the diagonal, labels used by one side only are summed out,
+     * and a pair of operands contracts as one batched matrix product. Shapes must be known.
+     */
+    private static void einsum(OnnxNode n, ImportContext ctx) {
+        SameDiff sd = ctx.sd();
+        String eq = n.getString("equation", null);
+        if (eq == null) throw n.error("attribute 'equation' is required");
+        eq = eq.replace(" ", "");
+        List<SDVariable> xs = ctx.inputs(n);
+        String lhs = eq.contains("->") ? eq.substring(0, eq.indexOf("->")) : eq;
+        String[] terms = lhs.split(",", -1);
+        if (terms.length != xs.size()) throw n.error("equation has " + terms.length + " operands, node has " + xs.size());
+        n.unsupportedIf(xs.size() > 2, "Einsum with more than two operands");
+
+        // Expand '...' into reserved upper-case-free labels (digits), aligned from the right.
+        int ellipsisRank = 0;
+        long[][] shapes = new long[xs.size()][];
+        for (int i = 0; i < xs.size(); i++) {
+            shapes[i] = ctx.inputShape(n, i);
+            for (long v : shapes[i]) if (v < 0) throw n.error("Einsum needs known input shapes, input " + i + " has " + Arrays.toString(shapes[i]));
+            if (terms[i].contains("...")) {
+                ellipsisRank = Math.max(ellipsisRank, shapes[i].length - (terms[i].length() - 3));
+            }
+        }
+        String ell = "";
+        for (int i = 0; i < ellipsisRank; i++) ell += (char) ('0' + i);
+        List<String> ops = new ArrayList<>();
+        for (int i = 0; i < terms.length; i++) {
+            String t = terms[i];
+            if (t.contains("...")) {
+                int own = shapes[i].length - (t.length() - 3);
+                t = t.replace("...", ell.substring(ellipsisRank - own));
+            }
+            if (t.length() != shapes[i].length) throw n.error("operand " + i + " '" + terms[i] + "' does not match rank " + shapes[i].length);
+            ops.add(t);
+        }
+        String out;
+        if (eq.contains("->")) {
+            out = eq.substring(eq.indexOf("->") + 2).replace("...", ell);
+        } else {
+            // Implicit output: ellipsis labels, then labels used exactly once, in alphabetical order.
+            Map<Character, Integer> count = new LinkedHashMap<>();
+            for (String t : ops) for (char ch : t.toCharArray()) count.merge(ch, 1, Integer::sum);
+            StringBuilder sb = new StringBuilder(ell);
+            count.entrySet().stream().filter(e -> e.getValue() == 1 && !Character.isDigit(e.getKey()))
+                    .map(Map.Entry::getKey).sorted().forEach(sb::append);
+            out = sb.toString();
+        }
+        Map<Character, Long> sizes = new LinkedHashMap<>();
+        for (int i = 0; i < ops.size(); i++) {
+            for (int j = 0; j < ops.get(i).length(); j++) {
+                char ch = ops.get(i).charAt(j);
+                Long prev = sizes.put(ch, shapes[i][j]);
+                n.unsupportedIf(prev != null && prev != shapes[i][j], "Einsum with broadcasting label '" + ch + "' ("
+                        + prev + " vs " + shapes[i][j] + ")");
+            }
+        }
+
+        // Reduce each operand: diagonals, then labels needed neither by the output nor the other operand.
+        List<SDVariable> vals = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
+        for (int i = 0; i < ops.size(); i++) {
+            SDVariable v = xs.get(i);
+            String t = ops.get(i);
+            String t0 = t;
+            // Diagonal: for a repeated label, multiply by an identity mask and sum the second occurrence out.
+            for (int j = 0; j < t.length(); j++) {
+                char ch = t.charAt(j);
+                int second = t.indexOf(ch, j + 1);
+                while (second >= 0) {
+                    long size = sizes.get(ch);
+                    long[] maskShape = ones(t.length());
+                    maskShape[j] = size;
+                    maskShape[second] = size;
+                    INDArray eye = Nd4j.eye(size).castTo(v.dataType()).reshape(maskShape);
+                    v = sd.sum(v.mul(ctx.constant(eye)), second);
+                    t = t.substring(0, second) + t.substring(second + 1);
+                    second = t.indexOf(ch, j + 1);
+                }
+            }
+            String other = ops.size() == 2 ? ops.get(1 - i) : "";
+            List<Integer> sumAxes = new ArrayList<>();
+            StringBuilder kept = new StringBuilder();
+            for (int j = 0; j < t.length(); j++) {
+                char ch = t.charAt(j);
+                if (out.indexOf(ch) < 0 && other.indexOf(ch) < 0) sumAxes.add(j);
+                else kept.append(ch);
+            }
+            if (!sumAxes.isEmpty()) v = sd.sum(v, sumAxes.stream().mapToInt(Integer::intValue).toArray());
+            vals.add(v);
+            labels.add(kept.toString());
+            if (t0.isEmpty()) labels.set(i, "");
+        }
+
+        SDVariable result;
+        String resultLabels;
+        if (vals.size() == 1) {
+            result = vals.get(0);
+            resultLabels = labels.get(0);
+        } else {
+            String a = labels.get(0);
+            String b = labels.get(1);
+            StringBuilder batch = new StringBuilder();
+            StringBuilder contract = new StringBuilder();
+            StringBuilder left = new StringBuilder();
+            StringBuilder right = new StringBuilder();
+            for (char ch : a.toCharArray()) {
+                if (b.indexOf(ch) >= 0) {
+                    if (out.indexOf(ch) >= 0) batch.append(ch); else contract.append(ch);
+                } else {
+                    left.append(ch);
+                }
+            }
+            for (char ch : b.toCharArray()) if (a.indexOf(ch) < 0) right.append(ch);
+            long bSize = prod(sizes, batch);
+            long lSize = prod(sizes, left);
+            long cSize = prod(sizes, contract);
+            long rSize = prod(sizes, right);
+            SDVariable av = sd.reshape(permuteTo(sd, vals.get(0), a, "" + batch + left + contract), bSize, lSize, cSize);
+            SDVariable bv = sd.reshape(permuteTo(sd, vals.get(1), b, "" + batch + contract + right), bSize, cSize, rSize);
+            SDVariable mm = sd.mmul(av, bv);
+            resultLabels = "" + batch + left + right;
+            long[] rs = new long[resultLabels.length()];
+            for (int i = 0; i < rs.length; i++) rs[i] = sizes.get(resultLabels.charAt(i));
+            result = sd.reshape(mm, rs);
+        }
+        for (char ch : out.toCharArray()) {
+            if (resultLabels.indexOf(ch) < 0) throw n.error("output label '" + ch + "' does not appear in the inputs");
+        }
+        // Labels still present but not in the output (single operand repeated-only cases) are summed out.
+        List<Integer> extra = new ArrayList<>();
+        StringBuilder kept = new StringBuilder();
+        for (int j = 0; j < resultLabels.length(); j++) {
+            if (out.indexOf(resultLabels.charAt(j)) < 0) extra.add(j); else kept.append(resultLabels.charAt(j));
+        }
+        if (!extra.isEmpty()) result = sd.sum(result, extra.stream().mapToInt(Integer::intValue).toArray());
+        result = permuteTo(sd, result, kept.toString(), out);
+        ctx.setOutput(n, 0, result);
+    }
+
+    private static long prod(Map<Character, Long> sizes, CharSequence labels) {
+        long p = 1;
+        for (int i = 0; i < labels.length(); i++) p *= sizes.get(labels.charAt(i));
+        return p;
+    }
+
+    private static SDVariable permuteTo(SameDiff sd, SDVariable v, String from, String to) {
+        if (from.equals(to)) return v;
+        int[] perm = new int[to.length()];
+        for (int i = 0; i < perm.length; i++) perm[i] = from.indexOf(to.charAt(i));
+        return sd.permute(v, perm);
+    }
+
+    // ---------------------------------------------------------------- run-time integer helpers
+
+    /**
+     * Integer arithmetic built into the graph, for indices, sizes and shapes that are only known at run
+     * time (slice bounds fed as inputs, pads computed from {@code Shape}, ...). Everything is int64.
+     */
+    static final class RuntimeInts {
+
+        private final ImportContext ctx;
+        private final SameDiff sd;
+
+        RuntimeInts(ImportContext ctx) {
+            this.ctx = ctx;
+            this.sd = ctx.sd();
+        }
+
+        SameDiff sd() {
+            return sd;
+        }
+
+        SDVariable lng(SDVariable v) {
+            return v.dataType() == DataType.LONG ? v : v.castTo(DataType.LONG);
+        }
+
+        SDVariable c(long v) {
+            return ctx.constant(Nd4j.scalar(DataType.LONG, v));
+        }
+
+        SDVariable vec(long... v) {
+            return ctx.constant(Nd4j.createFromArray(v));
+        }
+
+        /** The input's shape as an int64 vector. */
+        SDVariable dims(SDVariable x) {
+            return sd.shape(x).castTo(DataType.LONG);
+        }
+
+        /** Element i of a vector, as a scalar. */
+        SDVariable at(SDVariable vec, int i) {
+            return sd.squeeze(sd.slice(vec, new int[]{i}, 1), 0);
+        }
+
+        /** 1 where v < 0, else 0. */
+        SDVariable isNeg(SDVariable v) {
+            return sd.lt(v, 0.0).castTo(DataType.LONG);
+        }
+
+        SDVariable clamp(SDVariable v, SDVariable lo, SDVariable hi) {
+            return sd.math().max(lo, sd.math().min(v, hi));
+        }
+
+        /** ONNX index normalisation: a negative index counts from the end. */
+        SDVariable wrapNegative(SDVariable idx, SDVariable dim) {
+            return idx.add(isNeg(idx).mul(dim));
+        }
+
+        /** Exclusive cumulative sum of a small int64 vector (libnd4j's cumsum has no int64 kernel). */
+        SDVariable exclusiveCumsum(SDVariable v) {
+            return sd.cumsum(v.castTo(DataType.DOUBLE), true, false, 0).castTo(DataType.LONG);
+        }
+
+        /** Which of {@code 0..rank-1} appear in a run-time axes vector (negatives wrapped): [rank] of 0/1. */
+        SDVariable axisMask(SDVariable axes, int rank) {
+            SDVariable a = wrapNegative(lng(axes), c(rank));
+            SDVariable positions = vec(range(rank));
+            SDVariable hits = sd.eq(sd.reshape(a, -1, 1), sd.reshape(positions, 1, rank)).castTo(DataType.LONG);
+            return sd.sum(hits, 0);
+        }
+
+        /**
+         * Keeps the entries of {@code values} (length {@code n}) where {@code keep} (0/1) is 1, in order;
+         * {@code outLength}, the number of kept entries, must be known.
+         */
+        SDVariable compress(SDVariable values, SDVariable keep, int n, int outLength) {
+            if (outLength == 0) {
+                return ctx.constant(Nd4j.create(DataType.LONG, 0));
+            }
+            // Output position of each kept entry = number of kept entries before it.
+            SDVariable pos = exclusiveCumsum(keep);
+            SDVariable p = sd.reshape(vec(range(outLength)), outLength, 1);
+            SDVariable select = sd.eq(sd.reshape(pos, 1, n), p).castTo(DataType.LONG).mul(sd.reshape(keep, 1, n));
+            return sd.sum(select.mul(sd.reshape(lng(values), 1, n)), 1);
+        }
+
+        static long[] range(int n) {
+            long[] r = new long[n];
+            for (int i = 0; i < n; i++) r[i] = i;
+            return r;
+        }
+    }
+
+    /** Random uniform [0,1) of a run-time shape, for Dropout in training mode. */
+    static SDVariable uniform(SameDiff sd, SDVariable shape, DataType type) {
+        return new DistributionUniform(sd, shape, 0, 1, type).outputVariable();
     }
 }
