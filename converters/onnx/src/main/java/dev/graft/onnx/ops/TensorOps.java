@@ -202,12 +202,11 @@ public final class TensorOps implements OnnxOpFamily {
         SDVariable sp = steps.absent() ? ri.vec(ones(k)) : steps.asVar(ri);
         for (int d = 0; d < rank; d++) {
             SDVariable hit = sd.eq(a, ri.c(d)).castTo(DataType.LONG);
-            SDVariable any = sd.sum(hit);
-            SDVariable miss = ri.c(1).sub(any);
+            SDVariable miss = ri.c(1).sub(ri.sumAll(hit, k));
             SDVariable dim = ri.at(dims, d);
-            SDVariable s = sd.sum(hit.mul(st));
-            SDVariable e = sd.sum(hit.mul(en)).add(miss.mul(dim));
-            SDVariable step = sd.sum(hit.mul(sp)).add(miss);
+            SDVariable s = ri.sumAll(hit.mul(st), k);
+            SDVariable e = ri.sumAll(hit.mul(en), k).add(miss.mul(dim));
+            SDVariable step = ri.sumAll(hit.mul(sp), k).add(miss);
             y = sliceAxis(ri, y, d, dim, s, e, step);
         }
         return y;
@@ -221,8 +220,7 @@ public final class TensorOps implements OnnxOpFamily {
         // step > 0: clamp both to [0, dim]; step < 0: start to [0, dim-1], end to [-1, dim-1].
         s = ri.clamp(s, ri.c(0), dim.sub(neg));
         e = ri.clamp(e, neg.neg(), dim.sub(neg));
-        SDVariable idx = ri.sd().range(s, e, step, DataType.LONG);
-        return ri.sd().gather(x, idx, axis);
+        return ri.sd().gather(x, ri.range(s, e, step), axis);
     }
 
     static long[] ones(int k) {
@@ -307,6 +305,10 @@ public final class TensorOps implements OnnxOpFamily {
         int outputs = n.outputCount();
         long dim = shape[axis];
         SDVariable[] parts;
+        if (Arrays.stream(shape).anyMatch(v -> v == 0)) {
+            splitEmpty(n, ctx, x, axis, sizes, outputs);
+            return;
+        }
         if (!sizes.absent()) {
             n.unsupportedIf(numOutputsAttr && n.has("num_outputs"), "Split with both split sizes and num_outputs");
             if (sizes.length() != outputs) throw n.error("split has " + sizes.length() + " entries for " + outputs + " outputs");
@@ -339,6 +341,22 @@ public final class TensorOps implements OnnxOpFamily {
         }
         for (int i = 0; i < outputs; i++) {
             ctx.setOutput(n, i, parts[i]);
+        }
+    }
+
+    /** libnd4j's split kernels reject empty inputs; the outputs are empty too, of the computed shapes. */
+    private static void splitEmpty(OnnxNode n, ImportContext ctx, SDVariable x, int axis, Bounds sizes, int outputs) {
+        RuntimeInts ri = new RuntimeInts(ctx);
+        int rank = ctx.inputRank(n, 0);
+        long[] onAxis = new long[rank];
+        onAxis[axis] = 1;
+        SDVariable dims = ri.dims(x);
+        SDVariable others = dims.mul(ri.vec(onAxis).rsub(1));
+        for (int i = 0; i < outputs; i++) {
+            // Without sizes, equal parts of an empty axis are empty (a zero-size other axis keeps dim / n).
+            SDVariable size = sizes.absent() ? ri.at(dims, axis).div(ri.c(outputs)) : sizes.at(ri, i);
+            SDVariable shape = others.add(ri.vec(onAxis).mul(size));
+            ctx.setOutput(n, i, ctx.sd().fill(shape, x.dataType(), 0));
         }
     }
 
@@ -380,10 +398,22 @@ public final class TensorOps implements OnnxOpFamily {
         ctx.setOutput(n, 0, ctx.sd().fill(shape, type, value));
     }
 
+    /**
+     * Range as start + delta * [0, 1, .., count-1] with count = max(0, ceil((limit - start) / delta)), as
+     * ONNX defines it; libnd4j's own range kernel miscounts some negative-delta integer ranges.
+     */
     private static void range(OnnxNode n, ImportContext ctx) {
+        SameDiff sd = ctx.sd();
         SDVariable start = ctx.input(n, 0);
         DataType t = start.dataType();
-        ctx.setOutput(n, 0, ctx.sd().range(start, ctx.input(n, 1).castTo(t), ctx.input(n, 2).castTo(t), t));
+        SDVariable limit = ctx.input(n, 1).castTo(t);
+        SDVariable delta = ctx.input(n, 2).castTo(t);
+        SDVariable count = sd.math().ceil(limit.castTo(DataType.DOUBLE).sub(start.castTo(DataType.DOUBLE))
+                .div(delta.castTo(DataType.DOUBLE)));
+        count = sd.math().max(count, ctx.scalar(DataType.DOUBLE, 0)).castTo(DataType.LONG);
+        RuntimeInts ri = new RuntimeInts(ctx);
+        SDVariable steps = sd.range(ri.c(0), sd.reshape(count, new long[0]), ri.c(1), DataType.LONG).castTo(t);
+        ctx.setOutput(n, 0, sd.reshape(start, new long[0]).add(steps.mul(sd.reshape(delta, new long[0]))));
     }
 
     // ---------------------------------------------------------------- Pad
@@ -440,7 +470,7 @@ public final class TensorOps implements OnnxOpFamily {
             if (pads.isStatic() && pads.values()[i] == 0 && pads.values()[i + k] == 0) continue;
             int d = (int) axisList[i];
             SDVariable dim = ri.at(dims, d);
-            SDVariable idx = sd.range(pads.at(ri, i).neg(), dim.add(pads.at(ri, i + k)), ri.c(1), DataType.LONG);
+            SDVariable idx = ri.range(pads.at(ri, i).neg(), dim.add(pads.at(ri, i + k)), ri.c(1));
             SDVariable last = dim.sub(ri.c(1));
             SDVariable src;
             switch (mode) {
@@ -599,7 +629,7 @@ public final class TensorOps implements OnnxOpFamily {
                     maskShape[j] = size;
                     maskShape[second] = size;
                     INDArray eye = Nd4j.eye(size).castTo(v.dataType()).reshape(maskShape);
-                    v = sd.sum(v.mul(ctx.constant(eye)), second);
+                    v = sumLabels(sd, v.mul(ctx.constant(eye)), t, new int[]{second}, sizes);
                     t = t.substring(0, second) + t.substring(second + 1);
                     second = t.indexOf(ch, j + 1);
                 }
@@ -612,7 +642,7 @@ public final class TensorOps implements OnnxOpFamily {
                 if (out.indexOf(ch) < 0 && other.indexOf(ch) < 0) sumAxes.add(j);
                 else kept.append(ch);
             }
-            if (!sumAxes.isEmpty()) v = sd.sum(v, sumAxes.stream().mapToInt(Integer::intValue).toArray());
+            if (!sumAxes.isEmpty()) v = sumLabels(sd, v, t, sumAxes.stream().mapToInt(Integer::intValue).toArray(), sizes);
             vals.add(v);
             labels.add(kept.toString());
             if (t0.isEmpty()) labels.set(i, "");
@@ -659,9 +689,24 @@ public final class TensorOps implements OnnxOpFamily {
         for (int j = 0; j < resultLabels.length(); j++) {
             if (out.indexOf(resultLabels.charAt(j)) < 0) extra.add(j); else kept.append(resultLabels.charAt(j));
         }
-        if (!extra.isEmpty()) result = sd.sum(result, extra.stream().mapToInt(Integer::intValue).toArray());
+        if (!extra.isEmpty()) result = sumLabels(sd, result, resultLabels, extra.stream().mapToInt(Integer::intValue).toArray(), sizes);
         result = permuteTo(sd, result, kept.toString(), out);
         ctx.setOutput(n, 0, result);
+    }
+
+    /** Sums out the given axes of a value labelled {@code labels}; a reduction over size-1 axes is a reshape. */
+    private static SDVariable sumLabels(SameDiff sd, SDVariable v, String labels, int[] axes, Map<Character, Long> sizes) {
+        long reduced = 1;
+        List<Long> kept = new ArrayList<>();
+        for (int j = 0; j < labels.length(); j++) {
+            final int jj = j;
+            if (Arrays.stream(axes).anyMatch(a -> a == jj)) reduced *= sizes.get(labels.charAt(j));
+            else kept.add(sizes.get(labels.charAt(j)));
+        }
+        if (reduced == 1) {
+            return sd.reshape(v, kept.stream().mapToLong(Long::longValue).toArray());
+        }
+        return sd.sum(v, axes);
     }
 
     private static long prod(Map<Character, Long> sizes, CharSequence labels) {
@@ -719,6 +764,26 @@ public final class TensorOps implements OnnxOpFamily {
             return sd.squeeze(sd.slice(vec, new int[]{i}, 1), 0);
         }
 
+        /** [start, start+step, ...) up to end (exclusive), counted exactly: see {@link TensorOps#range}. */
+        SDVariable range(SDVariable start, SDVariable end, SDVariable step) {
+            SDVariable count = sd.math().ceil(end.sub(start).castTo(DataType.DOUBLE).div(step.castTo(DataType.DOUBLE)));
+            count = sd.math().max(count, ctx.scalar(DataType.DOUBLE, 0)).castTo(DataType.LONG);
+            return start.add(sd.range(c(0), count, c(1), DataType.LONG).mul(step));
+        }
+
+        /**
+         * Sum over one dimension of known size. A size-1 dimension is squeezed instead: SameDiff's reduce ops
+         * take a no-op shortcut there that fails at run time.
+         */
+        SDVariable sumOver(SDVariable v, int dim, long size) {
+            return size == 1 ? sd.squeeze(v, dim) : sd.sum(v, dim);
+        }
+
+        /** Sum of all entries of a vector of known length, as a scalar. */
+        SDVariable sumAll(SDVariable vec, long length) {
+            return length == 1 ? sd.reshape(vec, new long[0]) : sd.sum(vec);
+        }
+
         /** 1 where v < 0, else 0. */
         SDVariable isNeg(SDVariable v) {
             return sd.lt(v, 0.0).castTo(DataType.LONG);
@@ -739,11 +804,11 @@ public final class TensorOps implements OnnxOpFamily {
         }
 
         /** Which of {@code 0..rank-1} appear in a run-time axes vector (negatives wrapped): [rank] of 0/1. */
-        SDVariable axisMask(SDVariable axes, int rank) {
+        SDVariable axisMask(SDVariable axes, int k, int rank) {
             SDVariable a = wrapNegative(lng(axes), c(rank));
             SDVariable positions = vec(range(rank));
-            SDVariable hits = sd.eq(sd.reshape(a, -1, 1), sd.reshape(positions, 1, rank)).castTo(DataType.LONG);
-            return sd.sum(hits, 0);
+            SDVariable hits = sd.eq(sd.reshape(a, k, 1), sd.reshape(positions, 1, rank)).castTo(DataType.LONG);
+            return sumOver(hits, 0, k);
         }
 
         /**
@@ -758,7 +823,7 @@ public final class TensorOps implements OnnxOpFamily {
             SDVariable pos = exclusiveCumsum(keep);
             SDVariable p = sd.reshape(vec(range(outLength)), outLength, 1);
             SDVariable select = sd.eq(sd.reshape(pos, 1, n), p).castTo(DataType.LONG).mul(sd.reshape(keep, 1, n));
-            return sd.sum(select.mul(sd.reshape(lng(values), 1, n)), 1);
+            return sumOver(select.mul(sd.reshape(lng(values), 1, n)), 1, n);
         }
 
         static long[] range(int n) {
