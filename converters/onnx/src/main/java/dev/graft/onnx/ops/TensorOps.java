@@ -184,6 +184,9 @@ public final class TensorOps implements OnnxOpFamily {
         SDVariable dims = ri.dims(x);
         SDVariable y = x;
         int k = starts.length();
+        if (axes.isStatic() && (steps.absent() || steps.isStatic())) {
+            return runtimeStridedSlice(n, ctx, x, rank, starts, ends, axes.values(), steps.absent() ? ones(k) : steps.values());
+        }
         if (axes.isStatic()) {
             boolean[] seen = new boolean[rank];
             for (int i = 0; i < k; i++) {
@@ -210,6 +213,69 @@ public final class TensorOps implements OnnxOpFamily {
             y = sliceAxis(ri, y, d, dim, s, e, step);
         }
         return y;
+    }
+
+    /**
+     * Slice with bounds known only at run time but axes and steps fixed: the ONNX clamping is computed in
+     * the graph and fed to a strided slice (which SameDiff differentiates). An axis with a negative step
+     * is reversed first and sliced with the mirrored bounds and a positive step, because a strided slice
+     * cannot express "down to and including index 0" with a computed end.
+     */
+    private static SDVariable runtimeStridedSlice(OnnxNode n, ImportContext ctx, SDVariable x, int rank, Bounds starts,
+                                                  Bounds ends, long[] axes, long[] steps) {
+        SameDiff sd = ctx.sd();
+        RuntimeInts ri = new RuntimeInts(ctx);
+        long[] shape = ctx.inputShape(n, 0);
+        SDVariable dims = null;
+        SDVariable[] begin = new SDVariable[rank];
+        SDVariable[] end = new SDVariable[rank];
+        long[] stride = ones(rank);
+        int beginMask = 0;
+        int endMask = 0;
+        for (int d = 0; d < rank; d++) {
+            beginMask |= 1 << d;
+            endMask |= 1 << d;
+        }
+        SDVariable y = x;
+        for (int i = 0; i < axes.length; i++) {
+            int d = ImportContext.axis(n, axes[i], rank);
+            if (begin[d] != null) throw n.error("axis " + d + " is repeated");
+            long step = steps[i];
+            if (step == 0) throw n.error("slice step 0 is invalid");
+            SDVariable dim;
+            if (shape[d] >= 0) {
+                dim = ri.c(shape[d]);
+            } else {
+                if (dims == null) dims = ri.dims(x);
+                dim = ri.at(dims, d);
+            }
+            SDVariable s = ri.wrapNegative(starts.at(ri, i), dim);
+            SDVariable e = ri.wrapNegative(ends.at(ri, i), dim);
+            if (step > 0) {
+                s = ri.clamp(s, ri.c(0), dim);
+                e = ri.clamp(e, ri.c(0), dim);
+            } else {
+                // start in [0, dim-1], end in [-1, dim-1]; mirrored: i -> dim-1-i on the reversed axis.
+                SDVariable last = dim.sub(ri.c(1));
+                s = last.sub(ri.clamp(s, ri.c(0), last));
+                e = last.sub(ri.clamp(e, ri.c(-1), last));
+                y = sd.reverse(y, d);
+                step = -step;
+            }
+            // An empty range must stay empty: end no smaller than begin.
+            begin[d] = sd.reshape(s, 1);
+            end[d] = sd.reshape(sd.math().max(e, s), 1);
+            stride[d] = step;
+            beginMask &= ~(1 << d);
+            endMask &= ~(1 << d);
+        }
+        for (int d = 0; d < rank; d++) {
+            if (begin[d] == null) {
+                begin[d] = ri.vec(0);
+                end[d] = ri.vec(0);
+            }
+        }
+        return sd.stridedSlice(y, sd.concat(0, begin), sd.concat(0, end), ri.vec(stride), beginMask, endMask, 0, 0, 0);
     }
 
     private static SDVariable sliceAxis(RuntimeInts ri, SDVariable x, int axis, SDVariable dim, SDVariable start,
@@ -315,8 +381,7 @@ public final class TensorOps implements OnnxOpFamily {
             if (sizes.isStatic() && dim >= 0 && Arrays.stream(sizes.values()).sum() != dim) {
                 throw n.error("split sizes " + Arrays.toString(sizes.values()) + " do not add up to " + dim);
             }
-            RuntimeInts ri = new RuntimeInts(ctx);
-            parts = outputs == 1 ? new SDVariable[]{sd.identity(x)} : sd.splitV(x, sizes.asVar(ri), outputs, axis);
+            parts = outputs == 1 ? new SDVariable[]{sd.identity(x)} : splitSizes(ctx, x, axis, sizes, shape.length);
         } else {
             int count = numOutputsAttr ? n.requireInt("num_outputs") : outputs;
             if (count != outputs) throw n.error("num_outputs is " + count + " but the node has " + outputs + " outputs");
@@ -336,12 +401,48 @@ public final class TensorOps implements OnnxOpFamily {
                 List<SDVariable> s = new ArrayList<>();
                 for (int i = 0; i < outputs - 1; i++) s.add(sd.reshape(chunk, 1));
                 s.add(sd.reshape(last, 1));
-                parts = sd.splitV(x, sd.concat(0, s.toArray(new SDVariable[0])), outputs, axis);
+                Bounds b = new Bounds(null, sd.concat(0, s.toArray(new SDVariable[0])), outputs);
+                parts = splitSizes(ctx, x, axis, b, shape.length);
             }
         }
         for (int i = 0; i < outputs; i++) {
             ctx.setOutput(n, i, parts[i]);
         }
+    }
+
+    /**
+     * Splits into parts of the given sizes with one strided slice per part: SameDiff has no gradient for
+     * split_v, and fine-tuning must flow through Split.
+     */
+    private static SDVariable[] splitSizes(ImportContext ctx, SDVariable x, int axis, Bounds sizes, int rank) {
+        SameDiff sd = ctx.sd();
+        int count = sizes.length();
+        int otherMask = ((1 << rank) - 1) & ~(1 << axis);
+        SDVariable[] parts = new SDVariable[count];
+        long[] strides = ones(rank);
+        if (sizes.isStatic()) {
+            long offset = 0;
+            for (int i = 0; i < count; i++) {
+                long[] begin = new long[rank];
+                long[] end = new long[rank];
+                begin[axis] = offset;
+                end[axis] = offset + sizes.values()[i];
+                parts[i] = sd.stridedSlice(x, begin, end, strides, otherMask, otherMask, 0, 0, 0);
+                offset += sizes.values()[i];
+            }
+            return parts;
+        }
+        RuntimeInts ri = new RuntimeInts(ctx);
+        SDVariable starts = ri.exclusiveCumsum(sizes.var());
+        long[] onAxis = new long[rank];
+        onAxis[axis] = 1;
+        SDVariable unit = ri.vec(onAxis);
+        for (int i = 0; i < count; i++) {
+            SDVariable b = ri.at(starts, i);
+            SDVariable e = b.add(sizes.at(ri, i));
+            parts[i] = sd.stridedSlice(x, unit.mul(b), unit.mul(e), ri.vec(strides), otherMask, otherMask, 0, 0, 0);
+        }
+        return parts;
     }
 
     /** libnd4j's split kernels reject empty inputs; the outputs are empty too, of the computed shapes. */
