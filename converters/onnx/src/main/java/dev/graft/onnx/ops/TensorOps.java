@@ -140,6 +140,7 @@ public final class TensorOps implements OnnxOpFamily {
         int beginMask = 0;
         int endMask = 0;
         boolean[] seen = new boolean[rank];
+        List<Integer> reversed = new ArrayList<>();
         for (int d = 0; d < rank; d++) {
             beginMask |= 1 << d;
             endMask |= 1 << d;
@@ -162,18 +163,24 @@ public final class TensorOps implements OnnxOpFamily {
             }
             boolean empty = step > 0 ? s >= e : s <= e;
             if (empty) {
-                // Strided-slice kernels disagree on empty ranges; a gather over no indices is exact.
-                return null;
+                return null; // the run-time path handles empty ranges
+            }
+            if (step < 0) {
+                // libnd4j's strided slice fails on negative strides: slice the reversed axis instead.
+                reversed.add(d);
+                s = dim - 1 - s;
+                e = dim - 1 - e;
+                step = -step;
             }
             begin[d] = s;
+            end[d] = e;
             stride[d] = step;
             beginMask &= ~(1 << d);
-            if (e >= 0) {
-                end[d] = e;
-                endMask &= ~(1 << d);
-            } // else: negative step running through index 0, which only the end mask can express
+            endMask &= ~(1 << d);
         }
-        return ctx.sd().stridedSlice(x, begin, end, stride, beginMask, endMask, 0, 0, 0);
+        SDVariable y = x;
+        for (int d : reversed) y = ctx.sd().reverse(y, d);
+        return ctx.sd().stridedSlice(y, begin, end, stride, beginMask, endMask, 0, 0, 0);
     }
 
     /** Per sliced axis: gather over range(start, end, step), with ONNX clamping computed in the graph. */
@@ -549,19 +556,8 @@ public final class TensorOps implements OnnxOpFamily {
         }
 
         if (pads.isStatic()) {
-            long[] p = pads.values();
-            boolean nonNegative = Arrays.stream(p).allMatch(v -> v >= 0);
-            if (nonNegative && !mode.equals("edge") && (staticValue != null || !mode.equals("constant"))) {
-                long[][] full = new long[rank][2];
-                for (int i = 0; i < k; i++) {
-                    full[(int) axisList[i]][0] = p[i];
-                    full[(int) axisList[i]][1] = p[i + k];
-                }
-                SDVariable padVar = ctx.constant(Nd4j.createFromArray(full).castTo(DataType.INT));
-                PadMode pm = mode.equals("reflect") ? PadMode.REFLECT : PadMode.CONSTANT;
-                ctx.setOutput(n, 0, sd.nn().pad(x, padVar, pm, staticValue == null ? 0 : staticValue));
-                return;
-            }
+            ctx.setOutput(n, 0, staticPad(ctx, x, rank, axisList, pads.values(), mode, staticValue, value));
+            return;
         }
         // General path: per padded axis, gather over positions -begin .. dim+end mapped into the input.
         RuntimeInts ri = new RuntimeInts(ctx);
@@ -596,6 +592,80 @@ public final class TensorOps implements OnnxOpFamily {
             y = g;
         }
         ctx.setOutput(n, 0, y == x ? sd.identity(x) : y);
+    }
+
+    /**
+     * Pad with pads known at import time, built from differentiable pieces (dims may be dynamic): negative
+     * pads crop with a strided slice; constant mode uses SameDiff's pad; reflect and edge concatenate
+     * reversed or repeated border slices (SameDiff's own reflect pad has no correct gradient).
+     */
+    private static SDVariable staticPad(ImportContext ctx, SDVariable x, int rank, long[] axisList, long[] p,
+                                        String mode, Double staticValue, SDVariable value) {
+        SameDiff sd = ctx.sd();
+        int k = axisList.length;
+        SDVariable y = x;
+        long[][] grow = new long[rank][2];
+        boolean anyGrow = false;
+        for (int i = 0; i < k; i++) {
+            int d = (int) axisList[i];
+            long b = p[i];
+            long e = p[i + k];
+            if (b < 0 || e < 0) {
+                // Crop: keep [max(0,-b), dim - max(0,-e)).
+                y = axisSlice(sd, y, d, rank, Math.max(0, -b), e < 0 ? e : null);
+            }
+            grow[d][0] = Math.max(0, b);
+            grow[d][1] = Math.max(0, e);
+            anyGrow |= b > 0 || e > 0;
+        }
+        if (!anyGrow) {
+            return y == x ? sd.identity(x) : y;
+        }
+        if (mode.equals("constant")) {
+            SDVariable padVar = ctx.constant(Nd4j.createFromArray(grow).castTo(DataType.INT));
+            if (value == null) {
+                return sd.nn().pad(y, padVar, PadMode.CONSTANT, staticValue);
+            }
+            // Run-time value: zero padding plus value * (1 where padded).
+            SDVariable inside = sd.nn().pad(sd.onesLike(y), padVar, PadMode.CONSTANT, 0);
+            return sd.nn().pad(y, padVar, PadMode.CONSTANT, 0).add(value.mul(inside.rsub(1.0)));
+        }
+        for (int d = 0; d < rank; d++) {
+            long b = grow[d][0];
+            long e = grow[d][1];
+            if (b == 0 && e == 0) continue;
+            List<SDVariable> pieces = new ArrayList<>();
+            if (mode.equals("reflect")) {
+                if (b > 0) pieces.add(sd.reverse(axisSlice(sd, y, d, rank, 1, b + 1), d));
+                pieces.add(y);
+                if (e > 0) pieces.add(sd.reverse(axisSlice(sd, y, d, rank, -(e + 1), -1L), d));
+            } else { // edge
+                int[] reps = new int[rank];
+                Arrays.fill(reps, 1);
+                if (b > 0) {
+                    reps[d] = (int) b;
+                    pieces.add(sd.tile(axisSlice(sd, y, d, rank, 0, 1L), reps));
+                }
+                pieces.add(y);
+                if (e > 0) {
+                    reps[d] = (int) e;
+                    pieces.add(sd.tile(axisSlice(sd, y, d, rank, -1, null), reps));
+                }
+            }
+            y = sd.concat(d, pieces.toArray(new SDVariable[0]));
+        }
+        return y;
+    }
+
+    /** x[begin:end] along one axis (Python index semantics; end null = to the end), all of the others. */
+    private static SDVariable axisSlice(SameDiff sd, SDVariable x, int axis, int rank, long begin, Long end) {
+        long[] b = new long[rank];
+        long[] e = new long[rank];
+        b[axis] = begin;
+        int mask = ((1 << rank) - 1) & ~(1 << axis);
+        int endMask = mask;
+        if (end == null) endMask |= 1 << axis; else e[axis] = end;
+        return sd.stridedSlice(x, b, e, ones(rank), mask, endMask, 0, 0, 0);
     }
 
     // ---------------------------------------------------------------- DepthToSpace, SpaceToDepth
