@@ -96,4 +96,10 @@ class ShapeOpsTest {
         List<String> problems = BackendSuite.check(OPS, KNOWN_FAILURES);
         assertEquals(List.of(), problems);
     }
+
+    /** graft's own cases: shapes computed in the graph from dynamic dimensions, run-time axes. */
+    @Test
+    void graftCasesPass() {
+        assertEquals(List.of(), TensorOpsTest.graftCaseProblems("shape"));
+    }
 }
