@@ -145,3 +145,8 @@ save("slice_static_neg",[h.make_node("Slice",["x","st","en","ax","sp"],["y"])],[
 # 14. Gather scalar index on dynamic dim, axis 1 + 1-D data with 2-D indices
 save("gather_scalar",[h.make_node("Gather",["x","gi"],["y"],axis=1)],[X],[Y],[nh.from_array(np.array(-1,np.int64),"gi")],
      ds(lambda x: x[:, -1], [(2,5,6),(3,7,6)]))
+# 15. Gather with repeated indices (their gradients must add up), axis 0 and 1, dynamic dims
+for axis in (0, 1):
+    gi = np.array([[0, 1], [1, 1]], np.int64)
+    save(f"gather_repeated_axis{axis}", [h.make_node("Gather", ["x", "gi"], ["y"], axis=axis)], [X], [Y],
+         [nh.from_array(gi, "gi")], ds(lambda x, axis=axis: np.take(x, gi, axis=axis), [(2, 5, 6), (3, 7, 6)]))
