@@ -150,3 +150,15 @@ for axis in (0, 1):
     gi = np.array([[0, 1], [1, 1]], np.int64)
     save(f"gather_repeated_axis{axis}", [h.make_node("Gather", ["x", "gi"], ["y"], axis=axis)], [X], [Y],
          [nh.from_array(gi, "gi")], ds(lambda x, axis=axis: np.take(x, gi, axis=axis), [(2, 5, 6), (3, 7, 6)]))
+# 16. Edge shapes: ConstantOfShape of an empty shape (a scalar), Expand of a scalar, Range with float steps
+Sh=h.make_tensor_value_info("s",T.INT64,[0])
+save("constantofshape_scalar",[h.make_node("ConstantOfShape",["s"],["y"],value=nh.from_array(np.array([2.5],np.float32)))],[Sh],[Y],[],
+     [([np.zeros(0,np.int64)],[np.array(2.5,np.float32)])], opset=13)
+Xsc=h.make_tensor_value_info("x",T.FLOAT,[])
+Sv=h.make_tensor_value_info("s",T.INT64,[2])
+save("expand_scalar",[h.make_node("Expand",["x","s"],["y"])],[Xsc,Sv],[Y],[],
+     [([np.array(1.5,np.float32),np.array([2,3],np.int64)],[np.full((2,3),1.5,np.float32)])])
+St=h.make_tensor_value_info("a",T.FLOAT,[]); Li=h.make_tensor_value_info("b",T.FLOAT,[]); De=h.make_tensor_value_info("c",T.FLOAT,[])
+save("range_float_negative",[h.make_node("Range",["a","b","c"],["y"])],[St,Li,De],[Y],[],
+     [([np.array(1.0,np.float32),np.array(-2.0,np.float32),np.array(-0.7,np.float32)],[np.arange(1.0,-2.0,-0.7).astype(np.float32)]),
+      ([np.array(0.0,np.float32),np.array(0.0,np.float32),np.array(1.0,np.float32)],[np.zeros(0,np.float32)])], opset=11)

@@ -25,7 +25,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Index-like inputs (slice bounds, pads, repeats, target shapes) are often computed at run time in
  * exported models (from {@code Shape}), so each op has a static path, used when those inputs are import-time
  * constants and the shapes involved are known, and a run-time path that computes the same indices in the
- * graph. The run-time paths use gathers over computed index ranges, which SameDiff can differentiate.
+ * graph; dynamic dimensions are read from {@code shape(x)} at run time, never from the import-time probe.
+ *
+ * <p>Fine-tuning needs gradients, so slicing, splitting and padding are built from strided slices, reverses,
+ * tiles, concats and SameDiff's constant pad, whose gradients are right. Two things are not: ND4J
+ * 1.0.0-M2.1's gather backprop overwrites instead of adding for repeated indices (and fails along an axis
+ * other than 0 when a graph holds two gathers), and gatherNd has no gradient. Gather and GatherElements use
+ * them, as do the fallbacks for slice steps or axes and pads computed at run time.
  */
 public final class TensorOps implements OnnxOpFamily {
 
