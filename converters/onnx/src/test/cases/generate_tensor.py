@@ -162,3 +162,12 @@ St=h.make_tensor_value_info("a",T.FLOAT,[]); Li=h.make_tensor_value_info("b",T.F
 save("range_float_negative",[h.make_node("Range",["a","b","c"],["y"])],[St,Li,De],[Y],[],
      [([np.array(1.0,np.float32),np.array(-2.0,np.float32),np.array(-0.7,np.float32)],[np.arange(1.0,-2.0,-0.7).astype(np.float32)]),
       ([np.array(0.0,np.float32),np.array(0.0,np.float32),np.array(1.0,np.float32)],[np.zeros(0,np.float32)])], opset=11)
+# 17. Empty slices of a vector (a shape prefix of length 0), static and run-time bounds
+V=h.make_tensor_value_info("x",T.INT64,[3])
+save("slice_empty_vector_static",[h.make_node("Slice",["x","st","en"],["y"]),h.make_node("Concat",["y","x"],["z"],axis=0)],[V],
+     [h.make_tensor_value_info("z",T.INT64,None)],[nh.from_array(np.array([0],np.int64),"st"),nh.from_array(np.array([0],np.int64),"en")],
+     [([np.array([4,5,6],np.int64)],[np.array([4,5,6],np.int64)])])
+Bs=h.make_tensor_value_info("b",T.INT64,[1])
+save("slice_empty_vector_runtime",[h.make_node("Slice",["x","b","b"],["y"])],[V,Bs],[Y],[],
+     [([np.array([4,5,6],np.int64),np.array([2],np.int64)],[np.zeros(0,np.int64)]),
+      ([np.array([4,5,6],np.int64),np.array([-9],np.int64)],[np.zeros(0,np.int64)])])

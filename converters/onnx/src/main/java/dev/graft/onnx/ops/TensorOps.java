@@ -288,7 +288,13 @@ public final class TensorOps implements OnnxOpFamily {
                 end[d] = ri.vec(0);
             }
         }
-        return sd.stridedSlice(y, sd.concat(0, begin), sd.concat(0, end), ri.vec(stride), beginMask, endMask, 0, 0, 0);
+        SDVariable out = sd.stridedSlice(y, sd.concat(0, begin), sd.concat(0, end), ri.vec(stride), beginMask, endMask, 0, 0, 0);
+        if (rank == 1) {
+            // An empty strided slice of a vector comes out with rank 0: restore the length, (end-begin)/step rounded up.
+            SDVariable len = end[0].sub(begin[0]).add(ri.c(stride[0] - 1)).div(ri.c(stride[0]));
+            out = sd.reshape(out, len);
+        }
+        return out;
     }
 
     private static SDVariable sliceAxis(RuntimeInts ri, SDVariable x, int axis, SDVariable dim, SDVariable start,
