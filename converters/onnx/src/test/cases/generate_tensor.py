@@ -171,3 +171,15 @@ Bs=h.make_tensor_value_info("b",T.INT64,[1])
 save("slice_empty_vector_runtime",[h.make_node("Slice",["x","b","b"],["y"])],[V,Bs],[Y],[],
      [([np.array([4,5,6],np.int64),np.array([2],np.int64)],[np.zeros(0,np.int64)]),
       ([np.array([4,5,6],np.int64),np.array([-9],np.int64)],[np.zeros(0,np.int64)])])
+# 18. Einsum with dynamic sizes (attention scores over dynamic batch and sequence lengths)
+Q=h.make_tensor_value_info("q",T.FLOAT,["B",2,"I",4]); K=h.make_tensor_value_info("k",T.FLOAT,["B",2,"J",4])
+def ds18(shapes):
+    out=[]
+    for b,i,j in shapes:
+        q=rng.standard_normal((b,2,i,4)).astype(np.float32); k=rng.standard_normal((b,2,j,4)).astype(np.float32)
+        out.append(([q,k],[np.einsum("bhid,bhjd->bhij",q,k).astype(np.float32)]))
+    return out
+save("einsum_dynamic_attention",[h.make_node("Einsum",["q","k"],["y"],equation="bhid,bhjd->bhij")],[Q,K],[Y],[],ds18([(1,3,5),(2,4,2)]),opset=12)
+E=h.make_tensor_value_info("x",T.FLOAT,["B","S",3])
+save("einsum_dynamic_sum",[h.make_node("Einsum",["x"],["y"],equation="bsd->sb")],[E],[Y],[],
+     [([x],[np.einsum("bsd->sb",x)]) for x in [rng.standard_normal(s).astype(np.float32) for s in [(2,3,3),(1,5,3)]]],opset=12)

@@ -736,12 +736,14 @@ public final class TensorOps implements OnnxOpFamily {
     // ---------------------------------------------------------------- Einsum
 
     /**
-     * Einsum over one or two operands (explicit or implicit output, '...' broadcast dims of equal sizes):
+     * Einsum over one or two operands (explicit or implicit output, '...' for leading dims of equal sizes):
      * repeated labels within an operand take the diagonal, labels used by one side only are summed out,
-     * and a pair of operands contracts as one batched matrix product. Shapes must be known.
+     * and a pair of operands contracts as one batched matrix product. Dynamic sizes are read from the
+     * inputs' shapes at run time; a repeated (diagonal) label needs a known size.
      */
     private static void einsum(OnnxNode n, ImportContext ctx) {
         SameDiff sd = ctx.sd();
+        RuntimeInts ri = new RuntimeInts(ctx);
         String eq = n.getString("equation", null);
         if (eq == null) throw n.error("attribute 'equation' is required");
         eq = eq.replace(" ", "");
@@ -751,12 +753,11 @@ public final class TensorOps implements OnnxOpFamily {
         if (terms.length != xs.size()) throw n.error("equation has " + terms.length + " operands, node has " + xs.size());
         n.unsupportedIf(xs.size() > 2, "Einsum with more than two operands");
 
-        // Expand '...' into reserved upper-case-free labels (digits), aligned from the right.
+        // Expand '...' into digit labels (einsum labels are letters), aligned from the right.
         int ellipsisRank = 0;
         long[][] shapes = new long[xs.size()][];
         for (int i = 0; i < xs.size(); i++) {
             shapes[i] = ctx.inputShape(n, i);
-            for (long v : shapes[i]) if (v < 0) throw n.error("Einsum needs known input shapes, input " + i + " has " + Arrays.toString(shapes[i]));
             if (terms[i].contains("...")) {
                 ellipsisRank = Math.max(ellipsisRank, shapes[i].length - (terms[i].length() - 3));
             }
@@ -785,15 +786,27 @@ public final class TensorOps implements OnnxOpFamily {
                     .map(Map.Entry::getKey).sorted().forEach(sb::append);
             out = sb.toString();
         }
+        // Size of each label: known (>= 0) or -1, with where to read it at run time.
         Map<Character, Long> sizes = new LinkedHashMap<>();
+        Map<Character, SDVariable> sizeVars = new LinkedHashMap<>();
         for (int i = 0; i < ops.size(); i++) {
+            SDVariable dims = null;
             for (int j = 0; j < ops.get(i).length(); j++) {
                 char ch = ops.get(i).charAt(j);
-                Long prev = sizes.put(ch, shapes[i][j]);
-                n.unsupportedIf(prev != null && prev != shapes[i][j], "Einsum with broadcasting label '" + ch + "' ("
-                        + prev + " vs " + shapes[i][j] + ")");
+                long size = shapes[i][j];
+                Long prev = sizes.get(ch);
+                n.unsupportedIf(prev != null && prev >= 0 && size >= 0 && prev != size,
+                        "Einsum with broadcasting label '" + ch + "' (" + prev + " vs " + size + ")");
+                if (prev == null || prev < 0) {
+                    sizes.put(ch, size);
+                    if (size < 0) {
+                        if (dims == null) dims = ri.dims(xs.get(i));
+                        sizeVars.put(ch, ri.at(dims, j));
+                    }
+                }
             }
         }
+        EinsumSizes es = new EinsumSizes(sd, ri, sizes, sizeVars);
 
         // Reduce each operand: diagonals, then labels needed neither by the output nor the other operand.
         List<SDVariable> vals = new ArrayList<>();
@@ -801,18 +814,18 @@ public final class TensorOps implements OnnxOpFamily {
         for (int i = 0; i < ops.size(); i++) {
             SDVariable v = xs.get(i);
             String t = ops.get(i);
-            String t0 = t;
             // Diagonal: for a repeated label, multiply by an identity mask and sum the second occurrence out.
             for (int j = 0; j < t.length(); j++) {
                 char ch = t.charAt(j);
                 int second = t.indexOf(ch, j + 1);
                 while (second >= 0) {
                     long size = sizes.get(ch);
+                    if (size < 0) throw n.error("repeated label '" + ch + "' needs a known size");
                     long[] maskShape = ones(t.length());
                     maskShape[j] = size;
                     maskShape[second] = size;
                     INDArray eye = Nd4j.eye(size).castTo(v.dataType()).reshape(maskShape);
-                    v = sumLabels(sd, v.mul(ctx.constant(eye)), t, new int[]{second}, sizes);
+                    v = es.sumOut(v.mul(ctx.constant(eye)), t, new int[]{second});
                     t = t.substring(0, second) + t.substring(second + 1);
                     second = t.indexOf(ch, j + 1);
                 }
@@ -825,10 +838,9 @@ public final class TensorOps implements OnnxOpFamily {
                 if (out.indexOf(ch) < 0 && other.indexOf(ch) < 0) sumAxes.add(j);
                 else kept.append(ch);
             }
-            if (!sumAxes.isEmpty()) v = sumLabels(sd, v, t, sumAxes.stream().mapToInt(Integer::intValue).toArray(), sizes);
+            if (!sumAxes.isEmpty()) v = es.sumOut(v, t, sumAxes.stream().mapToInt(Integer::intValue).toArray());
             vals.add(v);
             labels.add(kept.toString());
-            if (t0.isEmpty()) labels.set(i, "");
         }
 
         SDVariable result;
@@ -851,51 +863,79 @@ public final class TensorOps implements OnnxOpFamily {
                 }
             }
             for (char ch : b.toCharArray()) if (a.indexOf(ch) < 0) right.append(ch);
-            long bSize = prod(sizes, batch);
-            long lSize = prod(sizes, left);
-            long cSize = prod(sizes, contract);
-            long rSize = prod(sizes, right);
-            SDVariable av = sd.reshape(permuteTo(sd, vals.get(0), a, "" + batch + left + contract), bSize, lSize, cSize);
-            SDVariable bv = sd.reshape(permuteTo(sd, vals.get(1), b, "" + batch + contract + right), bSize, cSize, rSize);
+            SDVariable av = es.reshape(permuteTo(sd, vals.get(0), a, "" + batch + left + contract), batch, left, contract);
+            SDVariable bv = es.reshape(permuteTo(sd, vals.get(1), b, "" + batch + contract + right), batch, contract, right);
             SDVariable mm = sd.mmul(av, bv);
             resultLabels = "" + batch + left + right;
-            long[] rs = new long[resultLabels.length()];
-            for (int i = 0; i < rs.length; i++) rs[i] = sizes.get(resultLabels.charAt(i));
-            result = sd.reshape(mm, rs);
+            result = es.reshapeLabels(mm, resultLabels);
         }
         for (char ch : out.toCharArray()) {
             if (resultLabels.indexOf(ch) < 0) throw n.error("output label '" + ch + "' does not appear in the inputs");
         }
-        // Labels still present but not in the output (single operand repeated-only cases) are summed out.
+        // Labels still present but not in the output are summed out.
         List<Integer> extra = new ArrayList<>();
         StringBuilder kept = new StringBuilder();
         for (int j = 0; j < resultLabels.length(); j++) {
             if (out.indexOf(resultLabels.charAt(j)) < 0) extra.add(j); else kept.append(resultLabels.charAt(j));
         }
-        if (!extra.isEmpty()) result = sumLabels(sd, result, resultLabels, extra.stream().mapToInt(Integer::intValue).toArray(), sizes);
-        result = permuteTo(sd, result, kept.toString(), out);
-        ctx.setOutput(n, 0, result);
+        if (!extra.isEmpty()) result = es.sumOut(result, resultLabels, extra.stream().mapToInt(Integer::intValue).toArray());
+        ctx.setOutput(n, 0, permuteTo(sd, result, kept.toString(), out));
     }
 
-    /** Sums out the given axes of a value labelled {@code labels}; a reduction over size-1 axes is a reshape. */
-    private static SDVariable sumLabels(SameDiff sd, SDVariable v, String labels, int[] axes, Map<Character, Long> sizes) {
-        long reduced = 1;
-        List<Long> kept = new ArrayList<>();
-        for (int j = 0; j < labels.length(); j++) {
-            final int jj = j;
-            if (Arrays.stream(axes).anyMatch(a -> a == jj)) reduced *= sizes.get(labels.charAt(j));
-            else kept.add(sizes.get(labels.charAt(j)));
-        }
-        if (reduced == 1) {
-            return sd.reshape(v, kept.stream().mapToLong(Long::longValue).toArray());
-        }
-        return sd.sum(v, axes);
-    }
+    /** Label sizes of an Einsum, static where known, else read from the inputs' shapes at run time. */
+    private record EinsumSizes(SameDiff sd, RuntimeInts ri, Map<Character, Long> sizes, Map<Character, SDVariable> vars) {
 
-    private static long prod(Map<Character, Long> sizes, CharSequence labels) {
-        long p = 1;
-        for (int i = 0; i < labels.length(); i++) p *= sizes.get(labels.charAt(i));
-        return p;
+        boolean known(CharSequence labels) {
+            for (int i = 0; i < labels.length(); i++) if (sizes.get(labels.charAt(i)) < 0) return false;
+            return true;
+        }
+
+        long prod(CharSequence labels) {
+            long p = 1;
+            for (int i = 0; i < labels.length(); i++) p *= sizes.get(labels.charAt(i));
+            return p;
+        }
+
+        SDVariable prodVar(CharSequence labels) {
+            if (known(labels)) return ri.c(prod(labels));
+            SDVariable p = ri.c(1);
+            for (int i = 0; i < labels.length(); i++) {
+                char ch = labels.charAt(i);
+                p = p.mul(sizes.get(ch) >= 0 ? ri.c(sizes.get(ch)) : vars.get(ch));
+            }
+            return p;
+        }
+
+        /** Reshapes to one dimension per label group, e.g. [batch, left, contract]. */
+        SDVariable reshape(SDVariable v, CharSequence... groups) {
+            if (Arrays.stream(groups).allMatch(this::known)) {
+                return sd.reshape(v, Arrays.stream(groups).mapToLong(this::prod).toArray());
+            }
+            return sd.reshape(v, shapeOf(sd, Arrays.stream(groups).map(this::prodVar).toArray(SDVariable[]::new)));
+        }
+
+        /** Reshapes to one dimension per label. */
+        SDVariable reshapeLabels(SDVariable v, String labels) {
+            CharSequence[] groups = new CharSequence[labels.length()];
+            for (int i = 0; i < groups.length; i++) groups[i] = labels.substring(i, i + 1);
+            if (groups.length == 0) return sd.reshape(v, new long[0]);
+            return reshape(v, groups);
+        }
+
+        /**
+         * Sums out the given axes of a value labelled {@code labels}. Axes of known size 1 are squeezed:
+         * SameDiff's reduce ops take a no-op shortcut there that fails at run time.
+         */
+        SDVariable sumOut(SDVariable v, String labels, int[] axes) {
+            StringBuilder reduced = new StringBuilder();
+            for (int a : axes) reduced.append(labels.charAt(a));
+            if (known(reduced) && prod(reduced) == 1) {
+                int[] desc = Arrays.stream(axes).boxed().sorted((x, y) -> y - x).mapToInt(Integer::intValue).toArray();
+                for (int a : desc) v = sd.squeeze(v, a);
+                return v;
+            }
+            return sd.sum(v, axes);
+        }
     }
 
     private static SDVariable permuteTo(SameDiff sd, SDVariable v, String from, String to) {
