@@ -479,6 +479,9 @@ public final class OnnxImporter {
     }
 
     private static INDArray probeArray(DataType type, long[] shape, long seed) {
+        if (java.util.Arrays.stream(shape).anyMatch(d -> d == 0)) {
+            return Nd4j.create(type, shape); // zero-size input: nothing to fill
+        }
         if (type.isFPType()) {
             Nd4j.getRandom().setSeed(seed);
             return Nd4j.rand(DataType.FLOAT, shape).addi(0.5).castTo(type);

@@ -62,21 +62,50 @@ public final class ShapeOps implements OnnxOpFamily {
                     : ctx.sd().concat(axis, xs.toArray(new SDVariable[0])));
         });
         r.importer("Unsqueeze", 1, (n, ctx) -> unsqueeze(n, ctx, n.getLongs("axes")));
-        r.importer("Unsqueeze", 13, (n, ctx) -> unsqueeze(n, ctx, ctx.optionalLongs(n, 1, "axes")));
+        r.importer("Unsqueeze", 13, (n, ctx) -> {
+            if (n.hasInput(1) && !ctx.isStaticInput(n, 1)) unsqueezeRuntime(n, ctx);
+            else unsqueeze(n, ctx, ctx.optionalLongs(n, 1, "axes"));
+        });
         r.importer("Squeeze", 1, (n, ctx) -> squeeze(n, ctx, n.getLongs("axes")));
-        r.importer("Squeeze", 13, (n, ctx) -> squeeze(n, ctx, ctx.optionalLongs(n, 1, "axes")));
+        r.importer("Squeeze", 13, (n, ctx) -> {
+            if (n.hasInput(1) && !ctx.isStaticInput(n, 1)) squeezeRuntime(n, ctx);
+            else squeeze(n, ctx, ctx.optionalLongs(n, 1, "axes"));
+        });
     }
 
     private static void dropout(OnnxNode n, ImportContext ctx) {
-        // Inference semantics: output = input, mask = all true. training_mode (opset 12+) must be off.
-        if (n.hasInput(2)) {
-            INDArray training = ctx.constantInput(n, 2, "training_mode");
-            n.unsupportedIf(training.getDouble(0) != 0, "Dropout with training_mode=true");
-        }
+        // Inference semantics (training_mode absent or false): output = input, mask = all true.
         SDVariable x = ctx.input(n, 0);
-        ctx.setOutput(n, 0, x);
+        if (!n.hasInput(2) || (ctx.isStaticInput(n, 2) && ctx.constantInput(n, 2, "training_mode").getDouble(0) == 0)) {
+            ctx.setOutput(n, 0, x);
+            if (n.hasOutput(1)) {
+                ctx.setOutput(n, 1, ctx.sd().onesLike(x).castTo(DataType.BOOL));
+            }
+            return;
+        }
+        dropoutTraining(n, ctx, x);
+    }
+
+    /**
+     * Dropout-12+ with training_mode on (or decided at run time): keep each element with probability
+     * 1 - ratio and scale kept ones by 1 / (1 - ratio). The random draw cannot reproduce another runtime's
+     * generator; with ratio 0 the result is exact.
+     */
+    private static void dropoutTraining(OnnxNode n, ImportContext ctx, SDVariable x) {
+        SameDiff sd = ctx.sd();
+        DataType t = x.dataType();
+        SDVariable ratio = n.hasInput(1) ? sd.reshape(ctx.input(n, 1).castTo(t), new long[0]) : ctx.scalar(t, 0.5);
+        SDVariable u = TensorOps.uniform(sd, sd.shape(x).castTo(DataType.LONG), t);
+        SDVariable keep = sd.gte(u, ratio);
+        SDVariable trained = x.mul(keep.castTo(t)).div(ratio.rsub(1.0));
+        SDVariable train = sd.reshape(ctx.input(n, 2), new long[0]);
+        SDVariable on = train.castTo(t);
+        // on ? trained : x, written arithmetically so that gradients flow in both modes.
+        SDVariable y = trained.mul(on).add(x.mul(on.rsub(1.0)));
+        ctx.setOutput(n, 0, y);
         if (n.hasOutput(1)) {
-            ctx.setOutput(n, 1, ctx.sd().onesLike(x).castTo(DataType.BOOL));
+            SDVariable off = train.castTo(DataType.INT).rsub(1);
+            ctx.setOutput(n, 1, sd.math().max(keep.castTo(DataType.INT), off).castTo(DataType.BOOL));
         }
     }
 
@@ -124,9 +153,21 @@ public final class ShapeOps implements OnnxOpFamily {
         SDVariable x = ctx.input(n, 0);
         boolean allowZero = n.getLong("allowzero", 0) != 0;
         if (!ctx.isStaticInput(n, 1)) {
-            // Computed at run time (Shape -> Gather -> Concat chains). A 0 entry would mean "copy"; ONNX
-            // exporters emit those only in constant shapes, so the dynamic target is used as given.
-            ctx.setOutput(n, 0, sd.reshape(x, ctx.input(n, 1).castTo(DataType.LONG)));
+            // Computed at run time: a 0 entry copies the input dimension (unless allowzero), computed in the graph.
+            SDVariable target = ctx.input(n, 1).castTo(DataType.LONG);
+            if (!allowZero) {
+                TensorOps.RuntimeInts ri = new TensorOps.RuntimeInts(ctx);
+                long[] ts = ctx.inputShape(n, 1);
+                if (ts.length != 1 || ts[0] < 0) throw n.error("shape input must be 1-D of known length");
+                int k = (int) ts[0];
+                int rank = ctx.inputRank(n, 0);
+                SDVariable inDims = ri.dims(x);
+                SDVariable aligned = k <= rank ? sd.slice(inDims, new int[]{0}, k)
+                        : sd.concat(0, inDims, ri.vec(new long[k - rank]));
+                SDVariable isZero = sd.eq(target, 0.0).castTo(DataType.LONG);
+                target = target.add(isZero.mul(aligned));
+            }
+            ctx.setOutput(n, 0, sd.reshape(x, target));
             return;
         }
         long[] target = ctx.constantInput(n, 1, "shape").castTo(DataType.LONG).data().asLong();
@@ -191,6 +232,40 @@ public final class ShapeOps implements OnnxOpFamily {
             y = ctx.sd().expandDims(y, a);
         }
         ctx.setOutput(n, 0, sorted.length == 0 ? ctx.sd().identity(y) : y);
+    }
+
+    /** Unsqueeze-13 with axes computed at run time: the output shape is built in the graph. */
+    private static void unsqueezeRuntime(OnnxNode n, ImportContext ctx) {
+        SameDiff sd = ctx.sd();
+        TensorOps.RuntimeInts ri = new TensorOps.RuntimeInts(ctx);
+        SDVariable x = ctx.input(n, 0);
+        int rank = ctx.inputRank(n, 0);
+        long[] as = ctx.inputShape(n, 1);
+        if (as.length != 1 || as[0] < 0) throw n.error("axes must be 1-D of known length");
+        int outRank = rank + (int) as[0];
+        SDVariable isNew = ri.axisMask(ctx.input(n, 1), (int) as[0], outRank);
+        SDVariable shape;
+        if (rank == 0) {
+            shape = ri.vec(TensorOps.ones(outRank));
+        } else {
+            SDVariable keep = ri.c(1).sub(isNew);
+            // Kept position j takes input dimension number (count of kept positions before j).
+            SDVariable src = ri.clamp(ri.exclusiveCumsum(keep), ri.c(0), ri.c(rank - 1));
+            shape = sd.gather(ri.dims(x), src, 0).mul(keep).add(isNew);
+        }
+        ctx.setOutput(n, 0, sd.reshape(x, shape));
+    }
+
+    /** Squeeze-13 with axes computed at run time: the kept dimensions are selected in the graph. */
+    private static void squeezeRuntime(OnnxNode n, ImportContext ctx) {
+        TensorOps.RuntimeInts ri = new TensorOps.RuntimeInts(ctx);
+        SDVariable x = ctx.input(n, 0);
+        int rank = ctx.inputRank(n, 0);
+        long[] as = ctx.inputShape(n, 1);
+        if (as.length != 1 || as[0] < 0) throw n.error("axes must be 1-D of known length");
+        SDVariable keep = ri.c(1).sub(ri.axisMask(ctx.input(n, 1), (int) as[0], rank));
+        SDVariable shape = ri.compress(ri.dims(x), keep, rank, rank - (int) as[0]);
+        ctx.setOutput(n, 0, ctx.sd().reshape(x, shape));
     }
 
     private static void squeeze(OnnxNode n, ImportContext ctx, long[] axes) {
