@@ -61,7 +61,7 @@ public final class GraftModel {
         return source;
     }
 
-    /** Names of the trainable variables (the model's weights), in graph order. */
+    /** Names of the trainable variables (the model's weights), sorted by name (SameDiff keeps them in a trie). */
     public List<String> parameterNames() {
         List<String> names = new ArrayList<>();
         for (SDVariable v : sameDiff.variables()) {

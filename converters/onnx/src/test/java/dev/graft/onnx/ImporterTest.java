@@ -74,7 +74,7 @@ class ImporterTest {
         GraftModel model = Graft.load(file);
         assertEquals(VariableType.VARIABLE, model.sameDiff().getVariable("conv_w").getVariableType());
         assertEquals(VariableType.VARIABLE, model.sameDiff().getVariable("conv_b").getVariableType());
-        assertEquals(List.of("conv_w", "conv_b"), model.parameterNames());
+        assertEquals(List.of("conv_b", "conv_w"), model.parameterNames());
         assertEquals("p2o.DynamicDimension.0", model.inputs().get(0).dimNames().get(0));
         try (OrtRunner ort = new OrtRunner(file)) {
             for (int batch : new int[]{1, 32}) {

@@ -15,7 +15,9 @@ public final class ConformanceMarkdown {
         sb.append("# ONNX backend conformance\n\n");
         sb.append("graft imports each case's `model.onnx` into SameDiff, feeds `test_data_set_*/input_*.pb` and compares ")
                 .append("with `output_*.pb` (|actual - expected| <= ").append(ConformanceRunner.ATOL).append(" + ")
-                .append(ConformanceRunner.RTOL).append(" * |expected|; shapes and element types must match exactly). ")
+                .append(ConformanceRunner.RTOL).append(" * |expected|; shapes and element types must match exactly; bfloat16 ")
+                .append("outputs use rtol 1/128, one bfloat16 step, because the suite's generator truncates to bfloat16 ")
+                .append("where the spec rounds to nearest even). ")
                 .append("Cases come from Debian's `libonnx-testdata`. A case is *in scope* when every op it uses belongs ")
                 .append("to the op families graft commits to (issue #2); other cases are skipped with the reason.\n\n");
         sb.append("Regenerate with:\n\n```\n").append(command).append("\n```\n\n");
