@@ -42,8 +42,8 @@ final class CoreOps {
         ALLOWED = Set.copyOf(all);
     }
 
-    /** graft's own cases (made by converters/onnx/src/test/cases/generate.py), one folder per family. */
-    static final Path GRAFT_CASES = Path.of("converters/onnx/src/test/cases");
+    /** graft's own cases (made by tests-resources/scripts/make_onnx_cases_core.py), one folder per family. */
+    static final Path GRAFT_CASES = Path.of("tests-resources/onnx-cases");
 
     private CoreOps() {
     }

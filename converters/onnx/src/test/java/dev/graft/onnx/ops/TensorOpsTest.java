@@ -37,11 +37,11 @@ class TensorOpsTest {
     }
 
     /**
-     * Runs every case under {@code converters/onnx/src/test/cases/<family>} (made by generate_tensor.py
+     * Runs every case under {@code tests-resources/onnx-cases/<family>} (made by tests-resources/scripts/make_onnx_cases_tensor.py
      * there, two data sets of different sizes where dimensions are dynamic); returns those not passing.
      */
     static List<String> graftCaseProblems(String family) {
-        Path dir = Path.of("converters/onnx/src/test/cases", family);
+        Path dir = Path.of("tests-resources/onnx-cases", family);
         assertTrue(Files.isDirectory(dir), dir.toAbsolutePath() + " is missing");
         List<Path> cases = ConformanceRunner.findCases(List.of(dir));
         assertTrue(!cases.isEmpty(), "no case in " + dir);

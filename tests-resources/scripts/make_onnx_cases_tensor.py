@@ -2,7 +2,7 @@
 sizes per case), index inputs computed at run time, and semantics the backend suite leaves out (negative
 pads, negative slice steps on static inputs, Split-18 num_outputs, more Einsum equations).
 
-Run with python3 and the onnx package: it rewrites converters/onnx/src/test/cases/{shape,tensor}/.
+Run with python3 and the onnx package: it rewrites tests-resources/onnx-cases/{shape,tensor}/ (run with /usr/bin/python3).
 Reference outputs are computed with numpy.
 """
 import os
@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 from onnx import helper as h, TensorProto as T, numpy_helper as nh
 
-ROOT = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "onnx-cases")
 SHAPE_CASES = {"dyn_reshape_chain", "dyn_unsq_sq"}
 for family in ("shape", "tensor"):
     shutil.rmtree(os.path.join(ROOT, family), ignore_errors=True)

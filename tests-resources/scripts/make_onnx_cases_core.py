@@ -4,7 +4,7 @@ elementwise and Gemm families: semantics the ONNX backend suite does not cover (
 broadcast/axis attributes, integer Div with negative operands, Pow type mixes, numpy MatMul with 1-D
 and broadcast batch operands, dynamic dims). Expected outputs are computed with numpy from the ONNX
 operator definitions. Needs python3 with numpy and onnx (tested with onnx 1.12). Re-run after editing:
-    python3 converters/onnx/src/test/cases/generate.py
+    /usr/bin/python3 tests-resources/scripts/make_onnx_cases_core.py
 """
 import math
 import os
@@ -13,7 +13,7 @@ import numpy as np
 import onnx
 from onnx import helper as h, numpy_helper as nh
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "onnx-cases")
 rng = np.random.default_rng(0)
 N = h.make_node
 family = None
