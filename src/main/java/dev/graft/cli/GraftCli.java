@@ -48,6 +48,12 @@ public final class GraftCli {
             e.printStackTrace(err);
             return 3;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // Not a crash: the message says what ran out; nothing was written (outputs are written atomically).
+            err.println("graft: out of memory (" + e.getMessage() + "); raise -Xmx through GRAFT_JAVA_OPTS or use a smaller input");
+            return BAD_INPUT;
+        }
     }
 }

@@ -276,6 +276,28 @@ public final class ImportContext {
         return rank(node.input(i));
     }
 
+    /**
+     * Refuses a tensor the node would create (ConstantOfShape, Expand, Tile, Range...) when its size is known
+     * and beyond what graft handles: a corrupt or hostile shape must fail with a message, not exhaust memory
+     * or crash in native code. Dynamic (-1) dimensions count as 1.
+     */
+    public static void checkCreatedSize(OnnxNode node, long[] shape, String what) {
+        long count = 1;
+        for (long d : shape) {
+            if (d < -1) throw node.error(what + " has a negative dimension " + d + " in " + Arrays.toString(shape));
+            try {
+                count = Math.multiplyExact(count, Math.max(d, 1));
+            } catch (ArithmeticException e) {
+                count = Long.MAX_VALUE;
+                break;
+            }
+        }
+        if (count > OnnxTensors.MAX_ELEMENTS) {
+            throw node.error(what + " of shape " + Arrays.toString(shape) + " would hold " + count
+                    + " elements, more than graft supports in one tensor (" + OnnxTensors.MAX_ELEMENTS + ")");
+        }
+    }
+
     /** Normalises a possibly negative axis against a rank, failing with the node's name when out of range. */
     public static int axis(OnnxNode node, long axis, int rank) {
         long a = axis < 0 ? axis + rank : axis;

@@ -189,6 +189,21 @@ class BadInputTest {
         assertTrue(Files.notExists(dir.resolve("out")), "nothing may be written for a model that does not import");
     }
 
+    /** A shape input asking for 10^13 elements must be refused by name, not crash ND4J's native allocator. */
+    @Test
+    void hugeCreatedTensorIsRefused() throws Exception {
+        TensorProto shape = TensorProto.newBuilder().setName("shape").setDataType(TensorProto.DataType.INT64_VALUE)
+                .addDims(3).addInt64Data(100_000).addInt64Data(100_000).addInt64Data(1000).build();
+        GraphProto g = GraphProto.newBuilder().setName("huge")
+                .addInput(OnnxModels.floatInput("x", 1, 3))
+                .addInitializer(shape)
+                .addNode(OnnxModels.node("fill_huge", "ConstantOfShape", new String[]{"shape"}, new String[]{"big"}))
+                .addNode(OnnxModels.node("add", "Add", new String[]{"x", "big"}, new String[]{"y"}))
+                .addOutput(OnnxModels.floatInput("y", 1, 3)).build();
+        Path f = OnnxModels.write(OnnxModels.model(g, 13), dir.resolve("huge.onnx"));
+        assertBadInput(cli("inspect", f.toString()), "Node 'fill_huge' (ConstantOfShape, opset 13)", "10000000000000 elements");
+    }
+
     @Test
     void wrongAttributeTypeNamesTheNode() throws Exception {
         ai.onnx.proto.OnnxMl.NodeProto gemm = OnnxModels.node("fc1", "Gemm", new String[]{"x", "W"}, new String[]{"y"})

@@ -486,6 +486,17 @@ public final class TensorOps implements OnnxOpFamily {
     private static void expand(OnnxNode n, ImportContext ctx) {
         SameDiff sd = ctx.sd();
         SDVariable x = ctx.input(n, 0);
+        if (ctx.isStaticInput(n, 1)) {
+            long[] target = ctx.constantInput(n, 1, "shape").castTo(DataType.LONG).data().asLong();
+            long[] in = ctx.inputShape(n, 0);
+            long[] out = new long[Math.max(target.length, in.length)];
+            for (int i = 0; i < out.length; i++) {
+                long a = i < out.length - target.length ? 1 : target[i - (out.length - target.length)];
+                long b = i < out.length - in.length ? 1 : in[i - (out.length - in.length)];
+                out[i] = Math.max(a, b);
+            }
+            ImportContext.checkCreatedSize(n, out, "the expanded tensor");
+        }
         SDVariable shape = ctx.input(n, 1).castTo(DataType.LONG);
         DataType t = x.dataType();
         DataType work = t == DataType.BOOL ? DataType.INT : t;
@@ -499,6 +510,9 @@ public final class TensorOps implements OnnxOpFamily {
         if (ctx.isStaticInput(n, 1)) {
             long[] reps = ctx.constantInput(n, 1, "repeats").castTo(DataType.LONG).data().asLong();
             if (reps.length != ctx.inputRank(n, 0)) throw n.error("repeats has " + reps.length + " entries for rank " + ctx.inputRank(n, 0));
+            long[] out = ctx.inputShape(n, 0);
+            for (int i = 0; i < out.length; i++) out[i] = Math.max(out[i], 1) * reps[i];
+            ImportContext.checkCreatedSize(n, out, "the tiled tensor");
             ctx.setOutput(n, 0, ctx.sd().tile(x, Arrays.stream(reps).mapToInt(Math::toIntExact).toArray()));
         } else {
             ctx.setOutput(n, 0, ctx.sd().tile(x, ctx.input(n, 1).castTo(DataType.LONG)));
@@ -514,6 +528,10 @@ public final class TensorOps implements OnnxOpFamily {
             type = v.dataType();
             value = v.getDouble(0);
         }
+        if (ctx.isStaticInput(n, 0)) {
+            ImportContext.checkCreatedSize(n, ctx.constantInput(n, 0, "shape").castTo(DataType.LONG).data().asLong(),
+                    "the filled tensor");
+        }
         SDVariable shape = ctx.input(n, 0).castTo(DataType.LONG);
         ctx.setOutput(n, 0, ctx.sd().fill(shape, type, value));
     }
@@ -524,6 +542,15 @@ public final class TensorOps implements OnnxOpFamily {
      */
     private static void range(OnnxNode n, ImportContext ctx) {
         SameDiff sd = ctx.sd();
+        if (ctx.isStaticInput(n, 0) && ctx.isStaticInput(n, 1) && ctx.isStaticInput(n, 2)) {
+            double s0 = ctx.constantInput(n, 0, "start").getDouble(0);
+            double l0 = ctx.constantInput(n, 1, "limit").getDouble(0);
+            double d0 = ctx.constantInput(n, 2, "delta").getDouble(0);
+            if (d0 == 0) throw n.error("delta is 0");
+            double count = Math.max(0, Math.ceil((l0 - s0) / d0));
+            ImportContext.checkCreatedSize(n, new long[]{count > Long.MAX_VALUE / 2 ? Long.MAX_VALUE / 2 : (long) count},
+                    "the range");
+        }
         SDVariable start = ctx.input(n, 0);
         DataType t = start.dataType();
         SDVariable limit = ctx.input(n, 1).castTo(t);
