@@ -228,7 +228,11 @@ public final class OnnxTensors {
             default -> throw new GraftException("cannot write tensor '" + name + "' of type " + type + " to ONNX");
         }
         TensorProto.Builder b = TensorProto.newBuilder().setName(name).setDataType(toOnnx(type));
-        for (long d : arr.shape()) b.addDims(d);
+        long[] dims = arr.shape();
+        if (arr.isEmpty() && java.util.Arrays.stream(dims).noneMatch(d -> d == 0)) {
+            dims = new long[]{0}; // ND4J's empty arrays may report rank 0; ONNX needs a zero dimension
+        }
+        for (long d : dims) b.addDims(d);
         return b.setRawData(com.google.protobuf.ByteString.copyFrom(out.array())).build();
     }
 }

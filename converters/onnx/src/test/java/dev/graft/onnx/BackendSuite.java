@@ -31,27 +31,26 @@ public final class BackendSuite {
         return ConformanceRunner.findCases(SUITES.stream().map(ROOT::resolve).toList());
     }
 
+    private static List<ConformanceCase> results;
+
+    /** Every case's result, computed once per test JVM (the family tests and the rate test share it). */
+    public static synchronized List<ConformanceCase> results() {
+        if (results == null) {
+            results = List.copyOf(new ConformanceRunner(null).runAll(allCases(), r -> { }));
+        }
+        return results;
+    }
+
     /**
      * Runs every in-scope case that uses at least one of {@code familyOps}; returns failures not listed in
      * {@code knownFailures} and known failures that now pass, as messages.
      */
     public static List<String> check(Set<String> familyOps, Map<String, String> knownFailures) {
-        return check(familyOps, null, knownFailures);
-    }
-
-    /**
-     * As {@link #check(Set, Map)}, restricted to cases whose ops are all in {@code allowedOps} (null: no
-     * restriction), for a family whose cases also use ops of families still being written elsewhere.
-     */
-    public static List<String> check(Set<String> familyOps, Set<String> allowedOps, Map<String, String> knownFailures) {
-        ConformanceRunner runner = new ConformanceRunner(null);
         List<String> problems = new ArrayList<>();
         Map<String, String> seen = new TreeMap<>();
         int ran = 0;
-        for (Path c : allCases()) {
-            ConformanceCase r = runner.run(c);
-            if (!r.inScope() || r.ops().stream().noneMatch(familyOps::contains)
-                    || (allowedOps != null && !allowedOps.containsAll(r.ops()))) {
+        for (ConformanceCase r : results()) {
+            if (!r.inScope() || r.ops().stream().noneMatch(familyOps::contains)) {
                 continue;
             }
             ran++;
@@ -67,6 +66,29 @@ public final class BackendSuite {
         assertTrue(ran > 0, "no backend case uses " + familyOps);
         for (String id : knownFailures.keySet()) {
             if (!seen.containsKey(id)) problems.add(id + ": listed as known failure but not run");
+        }
+        return problems;
+    }
+
+    /** graft's own cases (tests-resources/scripts/make_onnx_cases_*.py), one folder per family. */
+    public static final Path GRAFT_CASES = Path.of("tests-resources/onnx-cases");
+
+    /**
+     * Runs every case under {@code tests-resources/onnx-cases/<family>} (two data sets of different sizes
+     * where dimensions are dynamic); returns each one that did not pass.
+     */
+    public static List<String> graftCaseProblems(String family) {
+        Path dir = GRAFT_CASES.resolve(family);
+        assertTrue(Files.isDirectory(dir), dir.toAbsolutePath() + " is missing");
+        List<Path> cases = ConformanceRunner.findCases(List.of(dir));
+        assertTrue(!cases.isEmpty(), "no case in " + dir);
+        ConformanceRunner runner = new ConformanceRunner(null);
+        List<String> problems = new ArrayList<>();
+        for (Path c : cases) {
+            ConformanceCase r = runner.run(c);
+            if (r.status() != ConformanceCase.Status.PASSED) {
+                problems.add(family + "/" + r.name() + ": " + r.status() + " " + r.reason());
+            }
         }
         return problems;
     }

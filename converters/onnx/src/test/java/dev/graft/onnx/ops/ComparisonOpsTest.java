@@ -36,7 +36,7 @@ class ComparisonOpsTest {
     /** Where broadcasts, keeps NaN / inf / -0 bit-exact, and passes gradients to the selected branch. */
     @Test
     void whereIsExactAndTrainable() {
-        GraftModel m = new SingleNodeModels("Where", 16)
+        GraftModel m = new SingleNodeModel("Where", 16)
                 .input("c", DataType.BOOL, 2, 1)
                 .initializer("w", Nd4j.createFromArray(1f, 2f, -0f))
                 .input("y", DataType.FLOAT, 2, 3)
@@ -62,7 +62,7 @@ class ComparisonOpsTest {
     /** Where over a dimension only known at run time broadcasts in the graph. */
     @Test
     void whereBroadcastsDynamicShapes() {
-        GraftModel m = new SingleNodeModels("Where", 16)
+        GraftModel m = new SingleNodeModel("Where", 16)
                 .input("c", DataType.BOOL, -1, 1)
                 .input("x", DataType.FLOAT, 1, 3)
                 .input("y", DataType.FLOAT)
@@ -78,7 +78,7 @@ class ComparisonOpsTest {
     /** SameDiff's And only broadcasts its second operand; a smaller first operand must still broadcast. */
     @Test
     void andBroadcastsSmallerFirstOperand() {
-        GraftModel m = new SingleNodeModels("And", 7)
+        GraftModel m = new SingleNodeModel("And", 7)
                 .input("x", DataType.BOOL, 3)
                 .input("y", DataType.BOOL, 2, 3)
                 .output("z", DataType.BOOL, 2, 3)
@@ -92,7 +92,7 @@ class ComparisonOpsTest {
     /** Opset 1-6 broadcasting: B's dimensions line up with A's from {@code axis}. */
     @Test
     void legacyBroadcastWithAxis() {
-        GraftModel m = new SingleNodeModels("Greater", 6)
+        GraftModel m = new SingleNodeModel("Greater", 6)
                 .input("a", DataType.FLOAT, 2, 3, 2)
                 .input("b", DataType.FLOAT, 3)
                 .output("z", DataType.BOOL, 2, 3, 2)
@@ -109,7 +109,7 @@ class ComparisonOpsTest {
     /** Equal of bool tensors (allowed since opset 1), broadcast, bool result. */
     @Test
     void equalOfBools() {
-        GraftModel m = new SingleNodeModels("Equal", 11)
+        GraftModel m = new SingleNodeModel("Equal", 11)
                 .input("x", DataType.BOOL, 2, 2)
                 .input("y", DataType.BOOL, 2)
                 .output("z", DataType.BOOL, 2, 2)

@@ -38,7 +38,7 @@ class ReduceOpsTest {
     private static final INDArray X = Nd4j.linspace(1, 12, 12, DataType.FLOAT).reshape(3, 2, 2);
 
     private GraftModel reduceSum(int keepdims, int noop) {
-        return new SingleNodeModels("ReduceSum", 13)
+        return new SingleNodeModel("ReduceSum", 13)
                 .input("x", DataType.FLOAT, 3, 2, 2)
                 .input("axes", DataType.LONG, -1)
                 .output("y", DataType.FLOAT)
@@ -69,14 +69,14 @@ class ReduceOpsTest {
     /** Opset 18 axes input known at import time; noop_with_empty_axes passes the input through. */
     @Test
     void reduceMeanWithConstantAxesInput() {
-        GraftModel m = new SingleNodeModels("ReduceMean", 18)
+        GraftModel m = new SingleNodeModel("ReduceMean", 18)
                 .input("x", DataType.FLOAT, 3, 2, 2)
                 .initializer("axes", Nd4j.createFromArray(-1L, 0L))
                 .output("y", DataType.FLOAT)
                 .attr("keepdims", 0)
                 .importModel(dir);
         assertEquals(X.mean(0, 2), m.run(Map.of("x", X), List.of()).get("y"));
-        GraftModel noop = new SingleNodeModels("ReduceMean", 18)
+        GraftModel noop = new SingleNodeModel("ReduceMean", 18)
                 .input("x", DataType.FLOAT, 3, 2, 2)
                 .initializer("axes", Nd4j.createFromArray(new long[0]))
                 .output("y", DataType.FLOAT)
@@ -88,7 +88,7 @@ class ReduceOpsTest {
     /** Integer inputs keep their type (SameDiff's mean of integers is floating point). */
     @Test
     void reduceMeanKeepsIntegerType() {
-        GraftModel m = new SingleNodeModels("ReduceMean", 13)
+        GraftModel m = new SingleNodeModel("ReduceMean", 13)
                 .input("x", DataType.INT, 2, 2)
                 .output("y", DataType.INT)
                 .ints("axes", 1L)
@@ -101,7 +101,7 @@ class ReduceOpsTest {
     /** LogSumExp stays finite for large inputs and gives -inf for an all -inf slice. */
     @Test
     void logSumExpIsStable() {
-        GraftModel m = new SingleNodeModels("ReduceLogSumExp", 13)
+        GraftModel m = new SingleNodeModel("ReduceLogSumExp", 13)
                 .input("x", DataType.FLOAT, 2, 2)
                 .output("y", DataType.FLOAT)
                 .ints("axes", 1L)
@@ -116,7 +116,7 @@ class ReduceOpsTest {
     /** select_last_index over a dimension only known at run time; int64 output. */
     @Test
     void argMaxSelectLastIndexOnDynamicDimension() {
-        GraftModel m = new SingleNodeModels("ArgMax", 13)
+        GraftModel m = new SingleNodeModel("ArgMax", 13)
                 .input("x", DataType.FLOAT, 2, -1)
                 .output("y", DataType.LONG)
                 .attr("axis", -1)
@@ -130,7 +130,7 @@ class ReduceOpsTest {
     /** The axes attribute is not allowed once axes became an input. */
     @Test
     void axesAttributeAtOpset18IsRejected() {
-        GraftException e = assertThrows(GraftException.class, () -> new SingleNodeModels("ReduceMax", 18)
+        GraftException e = assertThrows(GraftException.class, () -> new SingleNodeModel("ReduceMax", 18)
                 .input("x", DataType.FLOAT, 3, 2, 2)
                 .output("y", DataType.FLOAT)
                 .ints("axes", 1L)
@@ -142,14 +142,14 @@ class ReduceOpsTest {
     @Test
     void noopAppliesPerElementStep() {
         INDArray x = Nd4j.createFromArray(new float[][]{{-1, 2}, {3, -4}});
-        GraftModel sumSquare = new SingleNodeModels("ReduceSumSquare", 18)
+        GraftModel sumSquare = new SingleNodeModel("ReduceSumSquare", 18)
                 .input("x", DataType.FLOAT, 2, 2)
                 .initializer("axes", Nd4j.createFromArray(new long[0]))
                 .output("y", DataType.FLOAT)
                 .attr("noop_with_empty_axes", 1)
                 .importModel(dir);
         assertEquals(x.mul(x), sumSquare.run(Map.of("x", x), List.of()).get("y"));
-        GraftModel l1 = new SingleNodeModels("ReduceL1", 18)
+        GraftModel l1 = new SingleNodeModel("ReduceL1", 18)
                 .input("x", DataType.FLOAT, 2, 2)
                 .input("axes", DataType.LONG, -1)
                 .output("y", DataType.FLOAT)
@@ -163,7 +163,7 @@ class ReduceOpsTest {
     /** LogSumExp over run-time axes: the same stabilisation as for constant axes. */
     @Test
     void logSumExpWithRunTimeAxes() {
-        GraftModel m = new SingleNodeModels("ReduceLogSumExp", 18)
+        GraftModel m = new SingleNodeModel("ReduceLogSumExp", 18)
                 .input("x", DataType.FLOAT, 2, 2)
                 .input("axes", DataType.LONG, 1)
                 .output("y", DataType.FLOAT)
@@ -181,7 +181,7 @@ class ReduceOpsTest {
     void reduceMaxMinOfBool() {
         INDArray x = Nd4j.createFromArray(new boolean[][]{{true, false}, {false, false}});
         for (String op : List.of("ReduceMax", "ReduceMin")) {
-            GraftModel m = new SingleNodeModels(op, 20)
+            GraftModel m = new SingleNodeModel(op, 20)
                     .input("x", DataType.BOOL, 2, 2)
                     .initializer("axes", Nd4j.createFromArray(1L))
                     .output("y", DataType.BOOL)

@@ -23,24 +23,35 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Builds a one-node ONNX model for op versions and attribute values the backend suite does not cover,
- * and imports it. Inputs are graph inputs unless given as initializers.
+ * and imports it. Inputs are graph inputs (given by value, or declared by type and shape where -1 marks a
+ * dynamic dimension) unless given as initializers.
  */
 final class SingleNodeModel {
 
     private final NodeProto.Builder node;
     private final int opset;
     private final Map<String, INDArray> inputs = new LinkedHashMap<>();
+    private final List<ValueInfoProto> graphInputs = new java.util.ArrayList<>();
+    private final List<ValueInfoProto> graphOutputs = new java.util.ArrayList<>();
     private final Map<String, INDArray> initializers = new LinkedHashMap<>();
-    private final Map<String, DataType> outputs = new LinkedHashMap<>();
 
     SingleNodeModel(String opType, int opset) {
         this.node = NodeProto.newBuilder().setOpType(opType).setName("n0");
         this.opset = opset;
     }
 
+    /** A graph input with the value {@link #run} feeds; its shape is declared static. */
     SingleNodeModel input(String name, INDArray value) {
         node.addInput(name);
         inputs.put(name, value);
+        graphInputs.add(valueInfo(name, value.dataType(), value.shape()));
+        return this;
+    }
+
+    /** A graph input declared by type and shape (-1: a dynamic dimension), fed by the caller. */
+    SingleNodeModel input(String name, DataType type, long... shape) {
+        node.addInput(name);
+        graphInputs.add(valueInfo(name, type, shape));
         return this;
     }
 
@@ -60,9 +71,17 @@ final class SingleNodeModel {
         return output(name, DataType.FLOAT);
     }
 
+    /** An output of the given type; its shape is left undeclared. */
     SingleNodeModel output(String name, DataType type) {
         node.addOutput(name);
-        outputs.put(name, type);
+        graphOutputs.add(ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(OnnxTensors.toOnnx(type)))).build());
+        return this;
+    }
+
+    SingleNodeModel output(String name, DataType type, long... shape) {
+        node.addOutput(name);
+        graphOutputs.add(valueInfo(name, type, shape));
         return this;
     }
 
@@ -89,6 +108,11 @@ final class SingleNodeModel {
         return this;
     }
 
+    /** An INTS attribute, also when it holds one value. */
+    SingleNodeModel ints(String name, long... v) {
+        return attr(name, v);
+    }
+
     SingleNodeModel attrFloats(String name, float... v) {
         AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOATS);
         for (float x : v) a.addFloats(x);
@@ -97,16 +121,10 @@ final class SingleNodeModel {
     }
 
     GraftModel importModel(Path dir) {
-        GraphProto.Builder g = GraphProto.newBuilder().setName("g").addNode(node);
-        for (Map.Entry<String, INDArray> e : inputs.entrySet()) {
-            g.addInput(valueInfo(e.getKey(), e.getValue()));
-        }
+        GraphProto.Builder g = GraphProto.newBuilder().setName("g").addNode(node)
+                .addAllInput(graphInputs).addAllOutput(graphOutputs);
         for (Map.Entry<String, INDArray> e : initializers.entrySet()) {
             g.addInitializer(OnnxTensors.toProto(e.getKey(), e.getValue()));
-        }
-        for (Map.Entry<String, DataType> o : outputs.entrySet()) {
-            g.addOutput(ValueInfoProto.newBuilder().setName(o.getKey()).setType(TypeProto.newBuilder().setTensorType(
-                    TypeProto.Tensor.newBuilder().setElemType(OnnxTensors.toOnnx(o.getValue())))));
         }
         ModelProto m = ModelProto.newBuilder().setIrVersion(8).setGraph(g)
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset)).build();
@@ -119,9 +137,9 @@ final class SingleNodeModel {
         return new OnnxImporter().importModel(file);
     }
 
-    /** Imports and runs on the graph inputs; returns the outputs by name. */
+    /** Imports and runs on the graph inputs given by value; returns the outputs by name. */
     Map<String, INDArray> run(Path dir) {
-        return importModel(dir).run(inputs, List.copyOf(outputs.keySet()));
+        return importModel(dir).run(inputs, graphOutputs.stream().map(ValueInfoProto::getName).toList());
     }
 
     @Override
@@ -129,10 +147,13 @@ final class SingleNodeModel {
         return node.getOpType() + "-" + opset;
     }
 
-    private static ValueInfoProto valueInfo(String name, INDArray v) {
-        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-        for (long d : v.shape()) shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+    private static ValueInfoProto valueInfo(String name, DataType type, long[] shape) {
+        TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
+        for (long d : shape) {
+            s.addDim(d < 0 ? TensorShapeProto.Dimension.newBuilder().setDimParam(name + "_d" + s.getDimCount())
+                    : TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+        }
         return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
-                TypeProto.Tensor.newBuilder().setElemType(OnnxTensors.toOnnx(v.dataType())).setShape(shape))).build();
+                TypeProto.Tensor.newBuilder().setElemType(OnnxTensors.toOnnx(type)).setShape(s))).build();
     }
 }

@@ -33,26 +33,6 @@ class TensorOpsTest {
     /** graft's own cases: dynamic dimensions, run-time index inputs, semantics the suite leaves out. */
     @Test
     void graftCasesPass() {
-        assertEquals(List.of(), graftCaseProblems("tensor"));
-    }
-
-    /**
-     * Runs every case under {@code tests-resources/onnx-cases/<family>} (made by tests-resources/scripts/make_onnx_cases_tensor.py
-     * there, two data sets of different sizes where dimensions are dynamic); returns those not passing.
-     */
-    static List<String> graftCaseProblems(String family) {
-        Path dir = Path.of("tests-resources/onnx-cases", family);
-        assertTrue(Files.isDirectory(dir), dir.toAbsolutePath() + " is missing");
-        List<Path> cases = ConformanceRunner.findCases(List.of(dir));
-        assertTrue(!cases.isEmpty(), "no case in " + dir);
-        ConformanceRunner runner = new ConformanceRunner(null);
-        List<String> problems = new ArrayList<>();
-        for (Path c : cases) {
-            ConformanceCase r = runner.run(c);
-            if (r.status() != ConformanceCase.Status.PASSED) {
-                problems.add(family + "/" + r.name() + ": " + r.status() + " " + r.reason());
-            }
-        }
-        return problems;
+        assertEquals(List.of(), BackendSuite.graftCaseProblems("tensor"));
     }
 }
