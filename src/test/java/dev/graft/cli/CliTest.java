@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.io.Npy;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -23,19 +21,9 @@ class CliTest {
     @TempDir
     Path dir;
 
-    record Outcome(int code, String out, String err) {
-    }
-
-    static Outcome cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = GraftCli.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Outcome(code, out.toString(), err.toString());
-    }
-
     @Test
     void helpListsEveryCommandWithADescription() {
-        Outcome o = cli("--help");
+        CliRun o = CliRun.of("--help");
         assertEquals(0, o.code());
         for (String cmd : new String[]{"inspect", "run", "verify", "conformance"}) {
             assertTrue(o.out().matches("(?s).*\\n\\s+" + cmd + "\\s+\\S.*"), cmd + " missing in:\n" + o.out());
@@ -44,7 +32,7 @@ class CliTest {
 
     @Test
     void inspectJsonDescribesTheModel() throws Exception {
-        Outcome o = cli("inspect", RESNET.resolve("model.onnx").toString(), "--json");
+        CliRun o = CliRun.of("inspect", RESNET.resolve("model.onnx").toString(), "--json");
         assertEquals(0, o.code(), o.err());
         JsonNode j = new ObjectMapper().readTree(o.out());
         assertEquals("onnx", j.get("format").asText());
@@ -62,7 +50,7 @@ class CliTest {
     @Test
     void runWritesOutputsAndIndex() throws Exception {
         Path out = dir.resolve("run");
-        Outcome o = cli("run", RESNET.resolve("model.onnx").toString(),
+        CliRun o = CliRun.of("run", RESNET.resolve("model.onnx").toString(),
                 "--input", "input=" + RESNET.resolve("input_b3.npy"),
                 "--output", "output", "--output", "/Flatten_output_0", "--output-dir", out.toString());
         assertEquals(0, o.code(), o.err());
@@ -81,7 +69,7 @@ class CliTest {
 
     @Test
     void runRejectsUnknownNamesWithTheValidOnes() {
-        Outcome o = cli("run", RESNET.resolve("model.onnx").toString(), "--input", "images=" + RESNET.resolve("input_b1.npy"),
+        CliRun o = CliRun.of("run", RESNET.resolve("model.onnx").toString(), "--input", "images=" + RESNET.resolve("input_b1.npy"),
                 "--output-dir", dir.resolve("x").toString());
         assertEquals(2, o.code());
         assertTrue(o.err().contains("'images'") && o.err().contains("[input]"), o.err());
@@ -90,11 +78,11 @@ class CliTest {
 
     @Test
     void verifyAgreesWithOnnxRuntimeAndFailsBeyondTolerance() {
-        Outcome ok = cli("verify", RESNET.resolve("model.onnx").toString(), "--batch", "4");
+        CliRun ok = CliRun.of("verify", RESNET.resolve("model.onnx").toString(), "--batch", "4");
         assertEquals(0, ok.code(), ok.out() + ok.err());
         assertTrue(ok.out().contains("output") && ok.out().contains("ok"), ok.out());
         // A zero tolerance cannot hold for a ResNet: oneDNN and ONNX Runtime sum convolutions in different orders.
-        Outcome strict = cli("verify", RESNET.resolve("model.onnx").toString(), "--atol", "0", "--rtol", "0");
+        CliRun strict = CliRun.of("verify", RESNET.resolve("model.onnx").toString(), "--atol", "0", "--rtol", "0");
         assertEquals(1, strict.code(), strict.out() + strict.err());
         assertTrue(strict.out().contains("DIFFERS"), strict.out());
     }
@@ -103,7 +91,7 @@ class CliTest {
     void conformanceWritesReportAndDumpAndSummaryLine() throws Exception {
         Path report = dir.resolve("report.json");
         Path dump = dir.resolve("dump");
-        Outcome o = cli("conformance", "/usr/share/libonnx-testdata/data/node", "--filter", "^test_(relu|softmax_axis_1|convinteger_with_padding)$",
+        CliRun o = CliRun.of("conformance", "/usr/share/libonnx-testdata/data/node", "--filter", "^test_(relu|softmax_axis_1|convinteger_with_padding)$",
                 "--report", report.toString(), "--dump", dump.toString());
         assertEquals(0, o.code(), o.err());
         String[] lines = o.out().trim().split("\n");

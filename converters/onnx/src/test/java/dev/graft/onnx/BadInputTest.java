@@ -11,9 +11,8 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
 import dev.graft.Graft;
 import dev.graft.GraftModel;
+import dev.graft.cli.CliRun;
 import dev.graft.cli.GraftCli;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -33,17 +32,7 @@ class BadInputTest {
     @TempDir
     Path dir;
 
-    record Outcome(int code, String out, String err) {
-    }
-
-    static Outcome cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = GraftCli.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Outcome(code, out.toString(), err.toString());
-    }
-
-    private static void assertBadInput(Outcome o, String... fragments) {
+    private static void assertBadInput(CliRun o, String... fragments) {
         assertEquals(GraftCli.BAD_INPUT, o.code(), "exit code; stderr was: " + o.err());
         for (String f : fragments) {
             assertTrue(o.err().contains(f), "stderr should mention '" + f + "' but was: " + o.err());
@@ -55,19 +44,19 @@ class BadInputTest {
         byte[] whole = Files.readAllBytes(Path.of("tests-resources/models/resnet_small/model.onnx"));
         Path cut = dir.resolve("truncated.onnx");
         Files.write(cut, java.util.Arrays.copyOf(whole, whole.length / 2));
-        assertBadInput(cli("inspect", cut.toString()), cut.toString(), "not a valid ONNX model");
+        assertBadInput(CliRun.of("inspect", cut.toString()), cut.toString(), "not a valid ONNX model");
     }
 
     @Test
     void fileThatIsNotOnnx() throws Exception {
         Path text = dir.resolve("notes.onnx");
         Files.writeString(text, "these are not the weights you are looking for\n");
-        assertBadInput(cli("inspect", text.toString()), text.toString());
+        assertBadInput(CliRun.of("inspect", text.toString()), text.toString());
     }
 
     @Test
     void missingFile() {
-        assertBadInput(cli("inspect", dir.resolve("absent.onnx").toString()), "absent.onnx", "no such file");
+        assertBadInput(CliRun.of("inspect", dir.resolve("absent.onnx").toString()), "absent.onnx", "no such file");
     }
 
     @Test
@@ -75,14 +64,14 @@ class BadInputTest {
         TensorProto w = TensorProto.newBuilder().setName("W").setDataType(TensorProto.DataType.FLOAT_VALUE)
                 .addDims(2).addDims(3).setRawData(ByteString.copyFrom(new byte[8])).build();
         Path f = OnnxModels.write(OnnxModels.model(OnnxModels.addGraph(w).build(), 13), dir.resolve("size.onnx"));
-        assertBadInput(cli("inspect", f.toString()), f.toString(), "initializer 'W'", "8 bytes", "[2, 3]");
+        assertBadInput(CliRun.of("inspect", f.toString()), f.toString(), "initializer 'W'", "8 bytes", "[2, 3]");
     }
 
     @Test
     void negativeDims() throws Exception {
         TensorProto w = OnnxModels.floats("W", new long[]{-1, 3}, 1, 2, 3);
         Path f = OnnxModels.write(OnnxModels.model(OnnxModels.addGraph(w).build(), 13), dir.resolve("neg.onnx"));
-        assertBadInput(cli("inspect", f.toString()), f.toString(), "initializer 'W'", "negative dimension");
+        assertBadInput(CliRun.of("inspect", f.toString()), f.toString(), "initializer 'W'", "negative dimension");
     }
 
     @Test
@@ -90,11 +79,11 @@ class BadInputTest {
         TensorProto w = TensorProto.newBuilder().setName("W").setDataType(TensorProto.DataType.FLOAT_VALUE)
                 .addDims(1L << 40).addDims(1L << 40).setRawData(ByteString.copyFrom(new byte[12])).build();
         Path f = OnnxModels.write(OnnxModels.model(OnnxModels.addGraph(w).build(), 13), dir.resolve("big.onnx"));
-        assertBadInput(cli("inspect", f.toString()), f.toString(), "initializer 'W'", "overflow");
+        assertBadInput(CliRun.of("inspect", f.toString()), f.toString(), "initializer 'W'", "overflow");
         TensorProto huge = TensorProto.newBuilder().setName("W").setDataType(TensorProto.DataType.FLOAT_VALUE)
                 .addDims(1L << 20).addDims(1L << 20).setRawData(ByteString.copyFrom(new byte[12])).build();
         Path g = OnnxModels.write(OnnxModels.model(OnnxModels.addGraph(huge).build(), 13), dir.resolve("huge.onnx"));
-        assertBadInput(cli("inspect", g.toString()), g.toString(), "initializer 'W'");
+        assertBadInput(CliRun.of("inspect", g.toString()), g.toString(), "initializer 'W'");
     }
 
     private static TensorProto external(String location, long offset, long length) {
@@ -131,16 +120,16 @@ class BadInputTest {
         Files.write(dir.resolve("secret.bin"), floatsLittleEndian(1, 2, 3));
         Path f = OnnxModels.write(OnnxModels.model(OnnxModels.addGraph(external("../secret.bin", -1, -1)).build(), 13),
                 folder.resolve("model.onnx"));
-        assertBadInput(cli("inspect", f.toString()), f.toString(), "initializer 'W'", "escapes the model's folder");
+        assertBadInput(CliRun.of("inspect", f.toString()), f.toString(), "initializer 'W'", "escapes the model's folder");
 
         Path abs = OnnxModels.write(OnnxModels.model(OnnxModels.addGraph(
                 external(dir.resolve("secret.bin").toString(), -1, -1)).build(), 13), folder.resolve("abs.onnx"));
-        assertBadInput(cli("inspect", abs.toString()), "absolute path");
+        assertBadInput(CliRun.of("inspect", abs.toString()), "absolute path");
 
         Files.createSymbolicLink(folder.resolve("link.bin"), dir.resolve("secret.bin"));
         Path link = OnnxModels.write(OnnxModels.model(OnnxModels.addGraph(external("link.bin", -1, -1)).build(), 13),
                 folder.resolve("link.onnx"));
-        assertBadInput(cli("inspect", link.toString()), "links outside");
+        assertBadInput(CliRun.of("inspect", link.toString()), "links outside");
     }
 
     @Test
@@ -149,7 +138,7 @@ class BadInputTest {
         Files.write(folder.resolve("w.bin"), floatsLittleEndian(1, 2, 3));
         Path f = OnnxModels.write(OnnxModels.model(OnnxModels.addGraph(external("w.bin", 8, 12)).build(), 13),
                 folder.resolve("model.onnx"));
-        assertBadInput(cli("inspect", f.toString()), "exceeds 'w.bin'");
+        assertBadInput(CliRun.of("inspect", f.toString()), "exceeds 'w.bin'");
     }
 
     @Test
@@ -160,7 +149,7 @@ class BadInputTest {
                 .addNode(OnnxModels.node("second", "Relu", new String[]{"a"}, new String[]{"b"}))
                 .addOutput(OnnxModels.floatInput("b", 1, 3)).build();
         Path f = OnnxModels.write(OnnxModels.model(g, 13), dir.resolve("cycle.onnx"));
-        assertBadInput(cli("inspect", f.toString()), f.toString(), "cycle", "first", "second");
+        assertBadInput(CliRun.of("inspect", f.toString()), f.toString(), "cycle", "first", "second");
     }
 
     @Test
@@ -170,7 +159,7 @@ class BadInputTest {
                 .addNode(OnnxModels.node("adder", "Add", new String[]{"x", "nowhere"}, new String[]{"y"}))
                 .addOutput(OnnxModels.floatInput("y", 1, 3)).build();
         Path f = OnnxModels.write(OnnxModels.model(g, 13), dir.resolve("dangling.onnx"));
-        assertBadInput(cli("inspect", f.toString()), f.toString(), "Node 'adder'", "'nowhere'", "dangling");
+        assertBadInput(CliRun.of("inspect", f.toString()), f.toString(), "Node 'adder'", "'nowhere'", "dangling");
     }
 
     @Test
@@ -183,7 +172,7 @@ class BadInputTest {
                 .addNode(OnnxModels.node("q", "BarOp", new String[]{"c"}, new String[]{"y"}))
                 .addOutput(OnnxModels.floatInput("y", 1, 3)).build();
         Path f = OnnxModels.write(OnnxModels.model(g, 13), dir.resolve("exotic.onnx"));
-        Outcome o = cli("run", f.toString(), "--output-dir", dir.resolve("out").toString());
+        CliRun o = CliRun.of("run", f.toString(), "--output-dir", dir.resolve("out").toString());
         assertBadInput(o, "2 unsupported op types", "FooOp (domain 'ai.onnx', opset 13): 2 nodes, first 'f1'",
                 "BarOp (domain 'ai.onnx', opset 13): 1 node, first 'q'");
         assertTrue(Files.notExists(dir.resolve("out")), "nothing may be written for a model that does not import");
@@ -201,7 +190,7 @@ class BadInputTest {
                 .addNode(OnnxModels.node("add", "Add", new String[]{"x", "big"}, new String[]{"y"}))
                 .addOutput(OnnxModels.floatInput("y", 1, 3)).build();
         Path f = OnnxModels.write(OnnxModels.model(g, 13), dir.resolve("huge.onnx"));
-        assertBadInput(cli("inspect", f.toString()), "Node 'fill_huge' (ConstantOfShape, opset 13)", "10000000000000 elements");
+        assertBadInput(CliRun.of("inspect", f.toString()), "Node 'fill_huge' (ConstantOfShape, opset 13)", "10000000000000 elements");
     }
 
     @Test
@@ -214,6 +203,6 @@ class BadInputTest {
                 .addInitializer(OnnxModels.floats("W", new long[]{3, 3}, 1, 0, 0, 0, 1, 0, 0, 0, 1))
                 .addNode(gemm).addOutput(OnnxModels.floatInput("y", 1, 3)).build();
         Path f = OnnxModels.write(OnnxModels.model(g, 13), dir.resolve("gemm.onnx"));
-        assertBadInput(cli("inspect", f.toString()), "Node 'fc1' (Gemm, opset 13): attribute 'transB' expected INT, found FLOATS");
+        assertBadInput(CliRun.of("inspect", f.toString()), "Node 'fc1' (Gemm, opset 13): attribute 'transB' expected INT, found FLOATS");
     }
 }

@@ -7,6 +7,7 @@ import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.graft.GraftException;
 import dev.graft.GraftModel;
 import dev.graft.io.Npy;
+import dev.graft.verify.Agreement;
 import dev.graft.onnx.ConverterRegistry;
 import dev.graft.onnx.OnnxImporter;
 import dev.graft.onnx.OnnxModelReader;
@@ -260,49 +261,13 @@ public final class ConformanceRunner {
     record Comparison(double maxAbs, double maxRel, String problem) {
     }
 
-    /** Compares element by element; NaN matches NaN, infinities must match exactly. */
+    /** Compares shape, element type and values (see {@link Agreement}). */
     public static Comparison compare(INDArray actual, INDArray expected, double rtol, double atol) {
-        if (actual == null) {
-            return new Comparison(0, 0, "no output computed");
-        }
-        long[] as = actual.shape();
-        long[] es = expected.shape();
-        if (!java.util.Arrays.equals(as, es)) {
-            return new Comparison(0, 0, "shape " + java.util.Arrays.toString(as) + ", expected " + java.util.Arrays.toString(es));
-        }
-        if (actual.dataType() != expected.dataType()) {
+        if (actual != null && actual.dataType() != expected.dataType()) {
             return new Comparison(0, 0, "element type " + actual.dataType() + ", expected " + expected.dataType());
         }
-        if (expected.length() == 0) {
-            return new Comparison(0, 0, null); // same shape and type, no elements (empty arrays have no buffer)
-        }
-        double[] a = actual.castTo(DataType.DOUBLE).dup('c').data().asDouble();
-        double[] e = expected.castTo(DataType.DOUBLE).dup('c').data().asDouble();
-        double maxAbs = 0;
-        double maxRel = 0;
-        String problem = null;
-        for (int i = 0; i < a.length; i++) {
-            if (Double.isNaN(e[i]) || Double.isNaN(a[i])) {
-                if (Double.isNaN(e[i]) != Double.isNaN(a[i]) && problem == null) {
-                    problem = "element " + i + " is " + a[i] + ", expected " + e[i];
-                }
-                continue;
-            }
-            if (Double.isInfinite(e[i]) || Double.isInfinite(a[i])) {
-                if (a[i] != e[i] && problem == null) problem = "element " + i + " is " + a[i] + ", expected " + e[i];
-                continue;
-            }
-            double diff = Math.abs(a[i] - e[i]);
-            maxAbs = Math.max(maxAbs, diff);
-            if (e[i] != 0) maxRel = Math.max(maxRel, diff / Math.abs(e[i]));
-            if (diff > atol + rtol * Math.abs(e[i]) && problem == null) {
-                problem = "max abs error beyond tolerance at element " + i + ": " + a[i] + ", expected " + e[i];
-            }
-        }
-        if (problem != null && problem.startsWith("max abs")) {
-            problem = "max abs error " + String.format("%.3g", maxAbs) + " (rtol " + rtol + ", atol " + atol + "); first at " + problem.substring(problem.indexOf("element"));
-        }
-        return new Comparison(maxAbs, maxRel, problem);
+        Agreement a = Agreement.of(actual, expected, atol, rtol);
+        return new Comparison(a.maxAbs(), a.maxRel(), a.problem());
     }
 
     private static ConformanceCase result(String name, String suite, ConformanceCase.Status status, String reason,
