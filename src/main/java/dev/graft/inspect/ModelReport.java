@@ -5,7 +5,6 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import dev.graft.GraftException;
 import dev.graft.GraftModel;
-import dev.graft.TensorInfo;
 import dev.graft.onnx.ConverterRegistry;
 import dev.graft.onnx.OnnxImporter;
 import dev.graft.onnx.OnnxModelReader;
@@ -108,9 +107,5 @@ public record ModelReport(String file, String format, long irVersion, int opset,
         sb.append("cut points: ").append(suggestedCuts.isEmpty() ? "none found (no Gemm/MatMul classifier at the end)"
                 : String.join(", ", suggestedCuts) + " (input of the final classifier)").append('\n');
         return sb.toString();
-    }
-
-    static String describe(TensorInfo t) {
-        return t.toString();
     }
 }

@@ -1,6 +1,5 @@
 package dev.graft.onnx;
 
-import dev.graft.GraftException;
 import dev.graft.onnx.ops.ActivationOps;
 import dev.graft.onnx.ops.ComparisonOps;
 import dev.graft.onnx.ops.ConvOps;
@@ -121,9 +120,5 @@ public final class ConverterRegistry {
         public ConverterRegistry build() {
             return new ConverterRegistry(importers);
         }
-    }
-
-    static GraftException unsupported(String message) {
-        return new GraftException(message);
     }
 }

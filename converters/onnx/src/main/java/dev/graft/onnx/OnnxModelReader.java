@@ -1,6 +1,5 @@
 package dev.graft.onnx;
 
-import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
@@ -165,9 +164,5 @@ public final class OnnxModelReader {
 
     static String nodeLabel(NodeProto n, int index) {
         return n.getName().isEmpty() ? "#" + index : n.getName();
-    }
-
-    static GraphProto graph(ModelProto m) {
-        return m.getGraph();
     }
 }

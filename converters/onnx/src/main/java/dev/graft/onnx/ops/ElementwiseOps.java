@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.function.BinaryOperator;
 import java.util.function.UnaryOperator;
 import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -126,13 +125,5 @@ public final class ElementwiseOps implements OnnxOpFamily {
             for (int i = 1; i < xs.size(); i++) acc = f.apply(acc, xs.get(i));
             ctx.setOutput(n, 0, xs.size() == 1 ? ctx.sd().identity(acc) : acc);
         });
-    }
-
-    static SameDiff sd(ImportContext ctx) {
-        return ctx.sd();
-    }
-
-    static OnnxNode unused(OnnxNode n) {
-        return n;
     }
 }

@@ -1,14 +1,8 @@
 package dev.graft.onnx.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.onnx.BackendSuite;
-import dev.graft.onnx.conformance.ConformanceCase;
-import dev.graft.onnx.conformance.ConformanceRunner;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
