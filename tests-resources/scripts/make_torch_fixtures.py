@@ -8,6 +8,7 @@ For every model it writes tests-resources/models/<name>/:
     model.onnx                     exported with a dynamic batch dimension named 'batch'
     input_b1.npy, output_b1.npy    a batch of 1 and PyTorch's output for it
     input_b3.npy, output_b3.npy    a batch of 3 and PyTorch's output for it
+    grads_b3.npz, grad_weights_b3.npy   (some models) PyTorch's weight gradients of sum(output * weights)
 Weights are random (seeded). TrainingMode.PRESERVE on an eval-mode model keeps BatchNormalization nodes
 (EVAL would fuse them into the convolutions). BatchNorm layers get non-trivial running statistics by running a few
 training-mode batches before export, and random affine parameters.
@@ -110,6 +111,27 @@ MODELS = {
 }
 
 
+# Models whose weight gradients are recorded, to check that the imported graphs train like the source.
+GRADIENT_MODELS = ("resnet_small", "mobilenet_v2", "mlp_layernorm_gelu", "transformer_encoder")
+
+
+def save_gradients(model, folder, gen):
+    """Writes grads_b3.npz: d(sum(model(x) * r))/d(parameter) for every parameter, in eval mode.
+
+    x is input_b3.npy and r (grad_weights_b3.npy) a fixed random tensor of the output's shape, so that every
+    output element contributes with its own weight.
+    """
+    x = torch.from_numpy(np.load(os.path.join(folder, "input_b3.npy")))
+    model.eval()
+    model.zero_grad()
+    y = model(x)
+    r = torch.randn(*y.shape, generator=gen)
+    (y * r).sum().backward()
+    np.save(os.path.join(folder, "grad_weights_b3.npy"), r.numpy().astype(np.float32))
+    grads = {n: p.grad.numpy().astype(np.float32) for n, p in model.named_parameters() if p.grad is not None}
+    np.savez(os.path.join(folder, "grads_b3.npz"), **grads)
+
+
 def sha256(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -140,6 +162,8 @@ def main(names):
                 y = model(x)
             np.save(os.path.join(folder, f"input_b{batch}.npy"), x.numpy().astype(np.float32))
             np.save(os.path.join(folder, f"output_b{batch}.npy"), y.numpy().astype(np.float32))
+        if name in GRADIENT_MODELS:
+            save_gradients(model, folder, gen)
         m = onnx.load(path)
         weights = sum(int(np.prod(t.dims)) for t in m.graph.initializer if t.data_type == onnx.TensorProto.FLOAT)
         manifest[name] = {"opset": opset, "nodes": len(m.graph.node), "sha256": sha256(path),

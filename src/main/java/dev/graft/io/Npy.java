@@ -39,6 +39,20 @@ public final class Npy {
         return parse(bytes, file.toString());
     }
 
+    /** Reads every array of a NumPy {@code .npz} archive (stored or deflated), keyed by name without ".npy". */
+    public static java.util.Map<String, INDArray> readNpz(Path file) {
+        java.util.Map<String, INDArray> arrays = new java.util.LinkedHashMap<>();
+        try (java.util.zip.ZipInputStream zip = new java.util.zip.ZipInputStream(Files.newInputStream(file))) {
+            for (java.util.zip.ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
+                String name = e.getName().endsWith(".npy") ? e.getName().substring(0, e.getName().length() - 4) : e.getName();
+                arrays.put(name, parse(zip.readAllBytes(), file + "!" + e.getName()));
+            }
+        } catch (IOException e) {
+            throw new GraftException(file + ": cannot read .npz (" + e.getMessage() + ")", e);
+        }
+        return arrays;
+    }
+
     public static INDArray parse(byte[] bytes, String source) {
         if (bytes.length < 10) {
             throw new GraftException(source + ": not a .npy file (too short)");

@@ -152,6 +152,14 @@ public final class OnnxImporter {
                 importWeightConstant(node, ctx, reader);
                 continue;
             }
+            if (isUntiedWeight(proto, ctx)) {
+                // PyTorch's exporter stores weights that merely had equal values (zero biases, unit norm scales)
+                // once and names the others through Identity nodes. They were independent in the source, so
+                // each gets its own variable: fine-tuning must not tie them.
+                String name = proto.getOutput(0);
+                ctx.bindExisting(name, sd.var(name, ctx.value(proto.getInput(0)).getArr().dup()));
+                continue;
+            }
             NodeImporter importer = registry.importer(proto.getDomain(), proto.getOpType(), nodeOpset).orElseThrow();
             convert(node, importer, ctx);
         }
@@ -330,6 +338,13 @@ public final class OnnxImporter {
             }
         }
         return sb.append(']').toString();
+    }
+
+    /** An Identity whose input is a weight (a float variable): it names a copy of that weight. */
+    private static boolean isUntiedWeight(NodeProto proto, ImportContext ctx) {
+        return proto.getOpType().equals("Identity") && proto.getInputCount() == 1 && proto.getOutputCount() == 1
+                && ctx.has(proto.getInput(0))
+                && ctx.value(proto.getInput(0)).getVariableType() == VariableType.VARIABLE;
     }
 
     private static void importWeightConstant(OnnxNode node, ImportContext ctx, OnnxModelReader reader) {

@@ -199,7 +199,18 @@ public final class ActivationOps implements OnnxOpFamily {
         SDVariable x = ctx.input(n, 0);
         int axis = ImportContext.axis(n, n.getLong("axis", -1), ctx.inputRank(n, 0));
         SameDiff sd = ctx.sd();
-        ctx.setOutput(n, 0, log ? sd.nn().logSoftmax(x, axis) : sd.nn().softmax(x, axis));
+        ctx.setOutput(n, 0, log ? logSoftmax(x, axis) : sd.nn().softmax(x, axis));
+    }
+
+    /**
+     * log(softmax(x)) = (x - max) - log(sum(exp(x - max))), written out: SameDiff's own LogSoftMax has no
+     * working gradient in ND4J 1.0.0-M2.1 ("Error setting property for function LogSoftMax"), and imported
+     * graphs must train. Subtracting the maximum keeps exp from overflowing.
+     */
+    static SDVariable logSoftmax(SDVariable x, int axis) {
+        SameDiff sd = x.getSameDiff();
+        SDVariable shifted = x.sub(sd.max(x, true, axis));
+        return shifted.sub(sd.math().log(sd.math().exp(shifted).sum(true, axis)));
     }
 
     /** Before opset 13 the input is seen as 2-D, [prod(dims before axis), prod(dims from axis)]. */
@@ -209,12 +220,12 @@ public final class ActivationOps implements OnnxOpFamily {
         int axis = ImportContext.axis(n, n.getLong("axis", 1), rank);
         SameDiff sd = ctx.sd();
         if (axis == rank - 1) {
-            ctx.setOutput(n, 0, log ? sd.nn().logSoftmax(x, axis) : sd.nn().softmax(x, axis));
+            ctx.setOutput(n, 0, log ? logSoftmax(x, axis) : sd.nn().softmax(x, axis));
             return;
         }
         SDVariable shape = sd.shape(x);
         SDVariable flat = ShapeOps.flatten2d(ctx, n.input(0), axis, rank);
-        SDVariable y = log ? sd.nn().logSoftmax(flat, 1) : sd.nn().softmax(flat, 1);
+        SDVariable y = log ? logSoftmax(flat, 1) : sd.nn().softmax(flat, 1);
         ctx.setOutput(n, 0, sd.reshape(y, shape));
     }
 }

@@ -338,7 +338,9 @@ public final class TensorOps implements OnnxOpFamily {
         SameDiff sd = ctx.sd();
         long[] idxShape = ctx.inputShape(n, 1);
         SDVariable y;
-        if (idxShape.length == 0) {
+        if (data.dataType().isFPType() && shape[axis] > 0) {
+            y = gatherByOneHot(sd, data, indices, axis, shape.length, shape[axis], idxShape.length);
+        } else if (idxShape.length == 0) {
             // Scalar index: gather one slice and drop the axis.
             y = sd.squeeze(sd.gather(data, sd.reshape(indices, 1), axis), axis);
         } else if (shape.length == 1 && idxShape.length > 1) {
@@ -350,6 +352,43 @@ public final class TensorOps implements OnnxOpFamily {
             y = sd.gather(data, indices, axis);
         }
         ctx.setOutput(n, 0, y);
+    }
+
+    /**
+     * Gather of floating-point data as a one-hot contraction, {@code onehot(indices) x data}: libnd4j's gather
+     * gradient is wrong (repeated indices overwrite instead of adding; along an axis above 0 a second gather
+     * breaks gradient construction), and a lookup into weights (embeddings) must train. The forward values
+     * are exact: each output adds one data element and zeros (an inf or NaN elsewhere on the axis would
+     * leak into the row, which ONNX exporters do not produce for lookups).
+     */
+    static SDVariable gatherByOneHot(SameDiff sd, SDVariable data, SDVariable indices, int axis, int rank,
+                                     long axisSize, int indexRank) {
+        DataType type = data.dataType() == DataType.HALF || data.dataType() == DataType.BFLOAT16 ? DataType.FLOAT : data.dataType();
+        SDVariable d = data.dataType() == type ? data : data.castTo(type);
+        SDVariable dataShape = sd.shape(d).castTo(DataType.LONG);
+        int[] perm = new int[rank];
+        perm[0] = axis;
+        for (int i = 0, k = 1; i < rank; i++) if (i != axis) perm[k++] = i;
+        SDVariable rows = sd.reshape(axis == 0 ? d : sd.permute(d, perm), axisSize, -1);
+        SDVariable hot = sd.oneHot(sd.reshape(indices, -1), (int) axisSize, -1, 1.0, 0.0, type);
+        SDVariable flat = sd.mmul(hot, rows);
+        List<SDVariable> target = new ArrayList<>();
+        if (indexRank > 0) target.add(sd.shape(indices).castTo(DataType.LONG));
+        if (axis > 0) target.add(sd.slice(dataShape, new int[]{0}, axis));
+        if (axis < rank - 1) target.add(sd.slice(dataShape, new int[]{axis + 1}, rank - axis - 1));
+        SDVariable y = target.isEmpty() ? sd.reshape(flat, new long[0])
+                : sd.reshape(flat, target.size() == 1 ? target.get(0) : sd.concat(0, target.toArray(new SDVariable[0])));
+        if (axis > 0 && indexRank > 0) {
+            // [indices..., before..., after...] -> [before..., indices..., after...]
+            int outRank = indexRank + rank - 1;
+            int[] back = new int[outRank];
+            int k = 0;
+            for (int i = 0; i < axis; i++) back[k++] = indexRank + i;
+            for (int i = 0; i < indexRank; i++) back[k++] = i;
+            for (int i = indexRank + axis; i < outRank; i++) back[k++] = i;
+            y = sd.permute(y, back);
+        }
+        return data.dataType() == type ? y : y.castTo(data.dataType());
     }
 
     /**
@@ -601,6 +640,7 @@ public final class TensorOps implements OnnxOpFamily {
         // General path: per padded axis, gather over positions -begin .. dim+end mapped into the input.
         RuntimeInts ri = new RuntimeInts(ctx);
         SDVariable dims = ri.dims(x);
+        long[] staticDims = ctx.inputShape(n, 0);
         SDVariable y = x;
         for (int i = 0; i < k; i++) {
             if (pads.isStatic() && pads.values()[i] == 0 && pads.values()[i + k] == 0) continue;
@@ -618,7 +658,8 @@ public final class TensorOps implements OnnxOpFamily {
                 }
                 default -> src = ri.clamp(idx, ri.c(0), last);
             }
-            SDVariable g = sd.gather(y, src, d);
+            SDVariable g = y.dataType().isFPType() && staticDims[d] > 0
+                    ? gatherByOneHot(sd, y, src, d, rank, staticDims[d], 1) : sd.gather(y, src, d);
             if (mode.equals("constant")) {
                 SDVariable inside = sd.eq(src, idx).castTo(g.dataType() == DataType.BOOL ? DataType.INT : g.dataType());
                 long[] bshape = ones(rank);
