@@ -3,14 +3,19 @@ package dev.graft.onnx;
 import dev.graft.onnx.ops.ActivationOps;
 import dev.graft.onnx.ops.ComparisonOps;
 import dev.graft.onnx.ops.ConvOps;
+import dev.graft.onnx.ops.EinsumOps;
 import dev.graft.onnx.ops.ElementwiseOps;
+import dev.graft.onnx.ops.FillOps;
+import dev.graft.onnx.ops.GatherOps;
 import dev.graft.onnx.ops.GemmOps;
 import dev.graft.onnx.ops.NormalizationOps;
+import dev.graft.onnx.ops.PadOps;
 import dev.graft.onnx.ops.PoolingOps;
 import dev.graft.onnx.ops.ReduceOps;
 import dev.graft.onnx.ops.ResizeOps;
 import dev.graft.onnx.ops.ShapeOps;
-import dev.graft.onnx.ops.TensorOps;
+import dev.graft.onnx.ops.SliceOps;
+import dev.graft.onnx.ops.SpaceDepthOps;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -40,7 +45,12 @@ public final class ConverterRegistry {
             new NormalizationOps(),
             new ReduceOps(),
             new ShapeOps(),
-            new TensorOps(),
+            new SliceOps(),
+            new GatherOps(),
+            new PadOps(),
+            new FillOps(),
+            new SpaceDepthOps(),
+            new EinsumOps(),
             new ResizeOps());
 
     private static volatile ConverterRegistry standard;

@@ -11,6 +11,7 @@ import java.util.List;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ops.random.custom.DistributionUniform;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -95,7 +96,7 @@ public final class ShapeOps implements OnnxOpFamily {
         SameDiff sd = ctx.sd();
         DataType t = x.dataType();
         SDVariable ratio = n.hasInput(1) ? sd.reshape(ctx.input(n, 1).castTo(t), new long[0]) : ctx.scalar(t, 0.5);
-        SDVariable u = TensorOps.uniform(sd, sd.shape(x).castTo(DataType.LONG), t);
+        SDVariable u = uniform(sd, sd.shape(x).castTo(DataType.LONG), t);
         SDVariable keep = sd.gte(u, ratio);
         SDVariable trained = x.mul(keep.castTo(t)).div(ratio.rsub(1.0));
         SDVariable train = sd.reshape(ctx.input(n, 2), new long[0]);
@@ -156,7 +157,7 @@ public final class ShapeOps implements OnnxOpFamily {
             // Computed at run time: a 0 entry copies the input dimension (unless allowzero), computed in the graph.
             SDVariable target = ctx.input(n, 1).castTo(DataType.LONG);
             if (!allowZero) {
-                TensorOps.RuntimeInts ri = new TensorOps.RuntimeInts(ctx);
+                IndexOperands.RuntimeInts ri = new IndexOperands.RuntimeInts(ctx);
                 long[] ts = ctx.inputShape(n, 1);
                 if (ts.length != 1 || ts[0] < 0) throw n.error("shape input must be 1-D of known length");
                 int k = (int) ts[0];
@@ -237,7 +238,7 @@ public final class ShapeOps implements OnnxOpFamily {
     /** Unsqueeze-13 with axes computed at run time: the output shape is built in the graph. */
     private static void unsqueezeRuntime(OnnxNode n, ImportContext ctx) {
         SameDiff sd = ctx.sd();
-        TensorOps.RuntimeInts ri = new TensorOps.RuntimeInts(ctx);
+        IndexOperands.RuntimeInts ri = new IndexOperands.RuntimeInts(ctx);
         SDVariable x = ctx.input(n, 0);
         int rank = ctx.inputRank(n, 0);
         long[] as = ctx.inputShape(n, 1);
@@ -246,7 +247,7 @@ public final class ShapeOps implements OnnxOpFamily {
         SDVariable isNew = ri.axisMask(ctx.input(n, 1), (int) as[0], outRank);
         SDVariable shape;
         if (rank == 0) {
-            shape = ri.vec(TensorOps.ones(outRank));
+            shape = ri.vec(IndexOperands.ones(outRank));
         } else {
             SDVariable keep = ri.c(1).sub(isNew);
             // Kept position j takes input dimension number (count of kept positions before j).
@@ -258,7 +259,7 @@ public final class ShapeOps implements OnnxOpFamily {
 
     /** Squeeze-13 with axes computed at run time: the kept dimensions are selected in the graph. */
     private static void squeezeRuntime(OnnxNode n, ImportContext ctx) {
-        TensorOps.RuntimeInts ri = new TensorOps.RuntimeInts(ctx);
+        IndexOperands.RuntimeInts ri = new IndexOperands.RuntimeInts(ctx);
         SDVariable x = ctx.input(n, 0);
         int rank = ctx.inputRank(n, 0);
         long[] as = ctx.inputShape(n, 1);
@@ -298,5 +299,9 @@ public final class ShapeOps implements OnnxOpFamily {
         int[] desc = Arrays.stream(dims).boxed().sorted((a, b) -> b - a).mapToInt(Integer::intValue).toArray();
         for (int d : desc) y = ctx.sd().squeeze(y, d);
         ctx.setOutput(n, 0, y);
+    }
+
+    static SDVariable uniform(SameDiff sd, SDVariable shape, DataType type) {
+        return new DistributionUniform(sd, shape, 0, 1, type).outputVariable();
     }
 }

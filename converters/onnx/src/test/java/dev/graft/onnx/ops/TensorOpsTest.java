@@ -8,7 +8,10 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Tensor family (Slice, Gather, Split, Pad, Expand, ...) against the ONNX backend suite (SameDiff output vs reference outputs). */
+/**
+ * The index-like families (SliceOps, GatherOps, PadOps, FillOps, SpaceDepthOps, EinsumOps) against the ONNX
+ * backend suite and graft's own cases in tests-resources/onnx-cases/tensor; they share IndexOperands.
+ */
 class TensorOpsTest {
 
     static final Set<String> OPS = Set.of("Slice", "Gather", "GatherElements", "Split", "Expand", "Tile", "Pad",
