@@ -124,7 +124,7 @@ public final class OnnxImporter {
                 if (!out.isEmpty()) producers.put(out, node);
             }
         }
-        ShapeProber prober = new ShapeProber(anyDynamic ? List.of(feedA, feedB) : List.of(feedA), producers);
+        ShapeProber prober = new ShapeProber(registry, anyDynamic ? List.of(feedA, feedB) : List.of(feedA), producers);
         ImportContext ctx = new ImportContext(sd, opset, prober);
         prober.main = ctx;
         for (ValueInfoProto in : realInputs) {
@@ -209,116 +209,7 @@ public final class OnnxImporter {
 
     /** Computes a node whose inputs are all constants once, in a scratch graph, and keeps only the result. */
     private static void fold(OnnxNode node, NodeImporter importer, ImportContext ctx) {
-        evaluate(node, importer, ctx.opset(), ctx::staticValue).forEach(ctx::bindConstant);
-    }
-
-    /**
-     * Runs one node on given input arrays: converts it into a scratch SameDiff whose inputs are constants and
-     * computes its outputs. Used to fold constant subgraphs and to probe shapes.
-     */
-    static Map<String, INDArray> evaluate(OnnxNode node, NodeImporter importer, int opset,
-                                          java.util.function.Function<String, INDArray> inputValue) {
-        SameDiff scratch = SameDiff.create();
-        ImportContext child = new ImportContext(scratch, opset, name -> {
-            throw new GraftException("internal error: shape of '" + name + "' asked in a scratch graph");
-        });
-        for (String in : node.inputs()) {
-            if (!in.isEmpty() && !child.has(in)) {
-                child.bindExisting(in, scratch.constant(child.uniqueName("input"), inputValue.apply(in)));
-                child.markStatic(in);
-            }
-        }
-        importer.importNode(node, child);
-        List<String> sdNames = new ArrayList<>();
-        for (String out : node.outputs()) {
-            if (!out.isEmpty() && child.has(out) && child.value(out).getVariableType() == VariableType.ARRAY) {
-                sdNames.add(child.value(out).name());
-            }
-        }
-        Map<String, INDArray> computed = sdNames.isEmpty() ? Map.of() : scratch.output(Map.of(), sdNames);
-        Map<String, INDArray> result = new LinkedHashMap<>();
-        for (String out : node.outputs()) {
-            if (out.isEmpty() || !child.has(out)) {
-                continue;
-            }
-            SDVariable v = child.value(out);
-            result.put(out, v.getVariableType() == VariableType.ARRAY ? computed.get(v.name()) : v.getArr());
-        }
-        return result;
-    }
-
-    /**
-     * Shapes of run-time values, found by evaluating the nodes they depend on, each at most once per probe
-     * run, on generated inputs. With dynamic input dims there are two runs with different sizes for them,
-     * and a dimension that differs between the runs is reported as -1.
-     */
-    private final class ShapeProber implements ImportContext.ShapeProbe {
-        private final List<Map<String, INDArray>> runs = new ArrayList<>();
-        private final Map<String, OnnxNode> producers;
-        ImportContext main;
-
-        ShapeProber(List<Map<String, INDArray>> feeds, Map<String, OnnxNode> producers) {
-            for (Map<String, INDArray> feed : feeds) runs.add(new HashMap<>(feed));
-            this.producers = producers;
-        }
-
-        @Override
-        public long[] shapeOf(String onnxName) {
-            long[] a = value(onnxName, 0).shape().clone(); // shape() is the array's own descriptor: never mutate it
-            for (int run = 1; run < runs.size(); run++) {
-                long[] b = value(onnxName, run).shape();
-                if (a.length != b.length) {
-                    throw new GraftException("the rank of '" + onnxName + "' depends on the input sizes ("
-                            + java.util.Arrays.toString(a) + " vs " + java.util.Arrays.toString(b) + ")");
-                }
-                for (int k = 0; k < a.length; k++) {
-                    if (a[k] != b[k]) a[k] = -1;
-                }
-            }
-            return a;
-        }
-
-        private INDArray value(String onnxName, int run) {
-            Map<String, INDArray> cache = runs.get(run);
-            Deque<String> stack = new ArrayDeque<>();
-            stack.push(onnxName);
-            while (!stack.isEmpty()) {
-                String current = stack.peek();
-                if (cache.containsKey(current)) {
-                    stack.pop();
-                    continue;
-                }
-                INDArray known = main.knownArray(current);
-                if (known != null) {
-                    cache.put(current, known);
-                    stack.pop();
-                    continue;
-                }
-                OnnxNode node = producers.get(current);
-                if (node == null) {
-                    throw new GraftException("internal error: no producer for '" + current + "' while probing shapes");
-                }
-                boolean ready = true;
-                for (String in : node.inputs()) {
-                    if (!in.isEmpty() && !cache.containsKey(in)) {
-                        stack.push(in);
-                        ready = false;
-                    }
-                }
-                if (!ready) {
-                    continue;
-                }
-                NodeImporter importer = registry.importer(node.domain(), node.opType(), node.opset()).orElseThrow();
-                try {
-                    cache.putAll(evaluate(node, importer, node.opset(), cache::get));
-                } catch (RuntimeException e) {
-                    throw new GraftException(node.describe() + ": failed while probing shapes on generated inputs: "
-                            + e.getMessage(), e);
-                }
-                stack.pop();
-            }
-            return cache.get(onnxName);
-        }
+        NodeEvaluation.evaluate(node, importer, ctx.opset(), ctx::staticValue).forEach(ctx::bindConstant);
     }
 
     private static String inputSummary(OnnxNode node, ImportContext ctx) {
