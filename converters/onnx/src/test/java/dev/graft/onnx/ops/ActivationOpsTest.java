@@ -4,29 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.graft.onnx.BackendSuite;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/**
- * Activations (Relu, PRelu, Elu, ..., Clip, Softmax) against the ONNX backend suite (SameDiff output vs the suite's
- * reference outputs), restricted to cases whose ops all have converters here (see {@link CoreOps}).
- */
-class ActivationOpsTest {
+/** Activations (Relu, PRelu, Elu, ..., Clip, Softmax, LogSoftmax): backend suite and graft's own cases. */
+class ActivationOpsTest extends OpFamilyTest {
 
-    static final Set<String> OPS = Set.of("Relu", "Sigmoid", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu",
+    @Override
+    Set<String> ops() {
+        return Set.of("Relu", "Sigmoid", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu",
             "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Gelu", "Clip", "Softmax", "LogSoftmax");
-
-    /** Cases that fail today, with the reason; each must be fixed or explained. */
-    private static final Map<String, String> KNOWN_FAILURES = Map.of();
-
-    @Test
-    void backendCasesPass() {
-        List<String> problems = BackendSuite.check(OPS, KNOWN_FAILURES);
-        assertEquals(List.of(), problems);
     }
 
-    /** graft's own cases for semantics the backend suite does not cover (see cases/generate.py). */
+    /** graft's own cases for semantics the backend suite does not cover (tests-resources/scripts/make_onnx_cases_core.py). */
     @Test
     void graftCasesPass() {
         assertEquals(List.of(), BackendSuite.graftCaseProblems("activation"));

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.graft.GraftModel;
-import dev.graft.onnx.BackendSuite;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -18,16 +17,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** Comparisons, logical ops and Where against the ONNX backend suite (SameDiff vs reference outputs). */
-class ComparisonOpsTest {
+class ComparisonOpsTest extends OpFamilyTest {
 
-    /** Cases that fail today, with the reason; none at present. */
-    private static final Map<String, String> KNOWN_FAILURES = Map.of();
-
-    @Test
-    void backendCasesPass() {
-        List<String> problems = BackendSuite.check(Set.of("Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual",
-                "Not", "And", "Or", "Xor", "Where"), KNOWN_FAILURES);
-        assertEquals(List.of(), problems);
+    @Override
+    Set<String> ops() {
+        return Set.of("Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Not", "And", "Or", "Xor", "Where");
     }
 
     @TempDir

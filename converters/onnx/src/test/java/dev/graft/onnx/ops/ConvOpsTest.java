@@ -2,22 +2,16 @@ package dev.graft.onnx.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.graft.onnx.BackendSuite;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Conv family against the ONNX backend suite (SameDiff output vs the suite's reference outputs). */
-class ConvOpsTest {
+class ConvOpsTest extends OpFamilyTest {
 
-    /** Cases that fail today, with the reason; each must be fixed or explained. */
-    private static final Map<String, String> KNOWN_FAILURES = Map.of();
-
-    @Test
-    void backendCasesPass() {
-        List<String> problems = BackendSuite.check(Set.of("Conv", "ConvTranspose"), KNOWN_FAILURES);
-        assertEquals(List.of(), problems);
+    @Override
+    Set<String> ops() {
+        return Set.of("Conv", "ConvTranspose");
     }
 
     /** Imported weights stay trainable: SameDiff's gradients match finite differences. */

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.GraftModel;
-import dev.graft.onnx.BackendSuite;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -20,20 +19,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** Normalization family against the ONNX backend suite, plus op versions and forms the suite lacks. */
-class NormalizationOpsTest {
+class NormalizationOpsTest extends OpFamilyTest {
 
-    /** Cases that fail today, with the reason; each must be fixed or explained. */
-    private static final Map<String, String> KNOWN_FAILURES = Map.of();
+    @Override
+    Set<String> ops() {
+        return Set.of("BatchNormalization", "InstanceNormalization", "LayerNormalization", "LRN");
+    }
 
     @TempDir
     Path tmp;
-
-    @Test
-    void backendCasesPass() {
-        List<String> problems = BackendSuite.check(
-                Set.of("BatchNormalization", "InstanceNormalization", "LayerNormalization", "LRN"), KNOWN_FAILURES);
-        assertEquals(List.of(), problems);
-    }
 
     private static INDArray vec(double... v) {
         return Nd4j.createFromArray(v).castTo(DataType.FLOAT);

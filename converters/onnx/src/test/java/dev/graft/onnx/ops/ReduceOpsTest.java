@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.GraftException;
 import dev.graft.GraftModel;
-import dev.graft.onnx.BackendSuite;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -19,17 +18,11 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** Reduce family (ReduceXxx, ArgMax, ArgMin) against the ONNX backend suite (SameDiff vs reference outputs). */
-class ReduceOpsTest {
+class ReduceOpsTest extends OpFamilyTest {
 
-    /** Cases that fail today, with the reason; none at present. */
-    private static final Map<String, String> KNOWN_FAILURES = Map.of();
-
-    @Test
-    void backendCasesPass() {
-        List<String> problems = BackendSuite.check(Set.of("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin",
-                "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin"),
-                KNOWN_FAILURES);
-        assertEquals(List.of(), problems);
+    @Override
+    Set<String> ops() {
+        return Set.of("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin");
     }
 
     @TempDir

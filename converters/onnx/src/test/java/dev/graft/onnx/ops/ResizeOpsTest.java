@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.GraftException;
 import dev.graft.GraftModel;
-import dev.graft.onnx.BackendSuite;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -19,19 +18,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** Resize family against the ONNX backend suite, plus op versions and attributes the suite lacks. */
-class ResizeOpsTest {
+class ResizeOpsTest extends OpFamilyTest {
 
-    /** Cases that fail today, with the reason; each must be fixed or explained. */
-    private static final Map<String, String> KNOWN_FAILURES = Map.of();
+    @Override
+    Set<String> ops() {
+        return Set.of("Resize", "Upsample");
+    }
 
     @TempDir
     Path tmp;
-
-    @Test
-    void backendCasesPass() {
-        List<String> problems = BackendSuite.check(Set.of("Resize", "Upsample"), KNOWN_FAILURES);
-        assertEquals(List.of(), problems);
-    }
 
     private static INDArray row(double... v) {
         return Nd4j.createFromArray(v).castTo(DataType.FLOAT).reshape(1, 1, 1, v.length);

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.graft.onnx.BackendSuite;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -12,19 +11,12 @@ import org.junit.jupiter.api.Test;
  * The index-like families (SliceOps, GatherOps, PadOps, FillOps, SpaceDepthOps, EinsumOps) against the ONNX
  * backend suite and graft's own cases in tests-resources/onnx-cases/tensor; they share IndexOperands.
  */
-class TensorOpsTest {
+class TensorOpsTest extends OpFamilyTest {
 
-    static final Set<String> OPS = Set.of("Slice", "Gather", "GatherElements", "Split", "Expand", "Tile", "Pad",
+    @Override
+    Set<String> ops() {
+        return Set.of("Slice", "Gather", "GatherElements", "Split", "Expand", "Tile", "Pad",
             "ConstantOfShape", "Range", "DepthToSpace", "SpaceToDepth", "Einsum");
-
-    /** Cases that fail today, with the reason; none at present. */
-    private static final Map<String, String> KNOWN_FAILURES = Map.of();
-
-
-    @Test
-    void backendCasesPass() {
-        List<String> problems = BackendSuite.check(OPS, KNOWN_FAILURES);
-        assertEquals(List.of(), problems);
     }
 
     /** graft's own cases: dynamic dimensions, run-time index inputs, semantics the suite leaves out. */

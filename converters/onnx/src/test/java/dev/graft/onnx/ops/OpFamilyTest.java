@@ -1,0 +1,30 @@
+package dev.graft.onnx.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.graft.onnx.BackendSuite;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every op family's test checks: each in-scope backend case that uses one of the family's ops passes
+ * (SameDiff output vs the suite's reference outputs), except known failures listed with their reason;
+ * a listed case that passes again fails the test too, so the list stays true.
+ */
+abstract class OpFamilyTest {
+
+    /** The op types of the family. */
+    abstract Set<String> ops();
+
+    /** Backend cases that fail today, with the reason; none at present. */
+    Map<String, String> knownFailures() {
+        return Map.of();
+    }
+
+    @Test
+    void backendCasesPass() {
+        assertEquals(List.of(), BackendSuite.check(ops(), knownFailures()));
+    }
+}
