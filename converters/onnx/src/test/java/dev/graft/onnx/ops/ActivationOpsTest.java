@@ -13,7 +13,7 @@ class ActivationOpsTest extends OpFamilyTest {
     @Override
     Set<String> ops() {
         return Set.of("Relu", "Sigmoid", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu",
-            "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Gelu", "Clip", "Softmax", "LogSoftmax");
+                "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Gelu", "Clip", "Softmax", "LogSoftmax");
     }
 
     /** graft's own cases for semantics the backend suite does not cover (tests-resources/scripts/make_onnx_cases_core.py). */

@@ -13,7 +13,7 @@ class ShapeOpsTest extends OpFamilyTest {
     @Override
     Set<String> ops() {
         return Set.of("Identity", "Dropout", "Constant", "Cast", "Shape", "Size", "Reshape",
-            "Flatten", "Transpose", "Concat", "Squeeze", "Unsqueeze");
+                "Flatten", "Transpose", "Concat", "Squeeze", "Unsqueeze");
     }
 
     /** graft's own cases: shapes computed in the graph from dynamic dimensions, run-time axes. */

@@ -16,7 +16,7 @@ class TensorOpsTest extends OpFamilyTest {
     @Override
     Set<String> ops() {
         return Set.of("Slice", "Gather", "GatherElements", "Split", "Expand", "Tile", "Pad",
-            "ConstantOfShape", "Range", "DepthToSpace", "SpaceToDepth", "Einsum");
+                "ConstantOfShape", "Range", "DepthToSpace", "SpaceToDepth", "Einsum");
     }
 
     /** graft's own cases: dynamic dimensions, run-time index inputs, semantics the suite leaves out. */
