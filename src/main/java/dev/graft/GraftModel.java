@@ -82,6 +82,27 @@ public final class GraftModel {
         return count;
     }
 
+    /** A fed array must have the input's element type, rank and every fixed dimension (native ops would crash). */
+    private static void checkFits(TensorInfo in, INDArray value) {
+        if (in.dataType() != null && value.dataType() != in.dataType()) {
+            throw new GraftException("Input '" + in.name() + "' is " + value.dataType() + ", the model expects "
+                    + in.dataType() + " " + in.shapeText());
+        }
+        long[] expected = in.shape();
+        if (expected == null) {
+            return;
+        }
+        long[] actual = value.shape();
+        boolean fits = actual.length == expected.length;
+        for (int i = 0; fits && i < actual.length; i++) {
+            fits = expected[i] < 0 || expected[i] == actual[i];
+        }
+        if (!fits) {
+            throw new GraftException("Input '" + in.name() + "' has shape " + java.util.Arrays.toString(actual)
+                    + ", the model expects " + in.shapeText());
+        }
+    }
+
     /**
      * Runs the graph. {@code feeds} maps input names to arrays; {@code requested} names any tensors of the
      * graph (the model outputs when empty). Unknown names are reported with the list of valid ones.
@@ -92,10 +113,12 @@ public final class GraftModel {
                 throw new GraftException("Unknown input name '" + name + "', expected one of " + inputNames());
             }
         }
-        for (String name : inputNames()) {
-            if (!feeds.containsKey(name)) {
-                throw new GraftException("Missing input '" + name + "', the model needs " + inputNames());
+        for (TensorInfo in : inputs) {
+            INDArray value = feeds.get(in.name());
+            if (value == null) {
+                throw new GraftException("Missing input '" + in.name() + "', the model needs " + inputNames());
             }
+            checkFits(in, value);
         }
         List<String> names = requested == null || requested.isEmpty() ? outputNames() : requested;
         for (String name : names) {

@@ -76,6 +76,21 @@ class CliTest {
         assertTrue(Files.notExists(dir.resolve("x")));
     }
 
+    /** A fed array of the wrong shape or type is refused by name before native code sees it. */
+    @Test
+    void inputsThatDoNotFitTheModelAreRefused() throws Exception {
+        CliRun shape = CliRun.of("run", RESNET.resolve("model.onnx").toString(), "--input",
+                "input=" + RESNET.resolve("output_b1.npy"), "--output-dir", dir.resolve("s").toString());
+        assertEquals(2, shape.code(), shape.err());
+        assertTrue(shape.err().contains("Input 'input' has shape [1, 10], the model expects [batch, 3, 32, 32]"), shape.err());
+        Path doubles = dir.resolve("x64.npy");
+        Npy.write(Npy.read(RESNET.resolve("input_b1.npy")).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE), doubles);
+        CliRun type = CliRun.of("verify", RESNET.resolve("model.onnx").toString(), "--input", "input=" + doubles);
+        assertEquals(2, type.code(), type.err());
+        assertTrue(type.err().contains("Input 'input' is DOUBLE, the model expects FLOAT"), type.err());
+        assertTrue(Files.notExists(dir.resolve("s")));
+    }
+
     @Test
     void verifyAgreesWithOnnxRuntimeAndFailsBeyondTolerance() {
         CliRun ok = CliRun.of("verify", RESNET.resolve("model.onnx").toString(), "--batch", "4");
