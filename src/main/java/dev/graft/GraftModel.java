@@ -21,6 +21,7 @@ public final class GraftModel {
     private final List<TensorInfo> inputs;
     private final List<TensorInfo> outputs;
     private final SourceInfo source;
+    private final Map<String, String> opOrigins;
 
     /** Where the graph came from: file, format ("onnx", ...), format version (opset) and producer. */
     public record SourceInfo(Path path, String format, int opset, String producer, long nodeCount,
@@ -31,10 +32,37 @@ public final class GraftModel {
     }
 
     public GraftModel(SameDiff sameDiff, List<TensorInfo> inputs, List<TensorInfo> outputs, SourceInfo source) {
+        this(sameDiff, inputs, outputs, source, Map.of());
+    }
+
+    /**
+     * {@code opOrigins} maps SameDiff op names to the source node each was made from (e.g. "Node 'conv1'
+     * (Conv, opset 13)"), so that a failure at run time names the node of the user's model.
+     */
+    public GraftModel(SameDiff sameDiff, List<TensorInfo> inputs, List<TensorInfo> outputs, SourceInfo source,
+                      Map<String, String> opOrigins) {
         this.sameDiff = sameDiff;
         this.inputs = List.copyOf(inputs);
         this.outputs = List.copyOf(outputs);
         this.source = source;
+        this.opOrigins = Map.copyOf(opOrigins);
+    }
+
+    /** Op names in ND4J's failure messages: "Op with name X and op type [..]" or "Op conv2d with name X failed". */
+    private static final java.util.regex.Pattern FAILED_OP =
+            java.util.regex.Pattern.compile("Op (?:with name (\\S+) and op type|\\S+ with name (\\S+) failed)");
+
+    /** The source node behind an ND4J execution failure, or null when the message names no op graft made. */
+    private String originOf(RuntimeException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() == null) continue;
+            java.util.regex.Matcher m = FAILED_OP.matcher(t.getMessage());
+            if (m.find()) {
+                String op = m.group(1) != null ? m.group(1) : m.group(2);
+                return opOrigins.get(op);
+            }
+        }
+        return null;
     }
 
     public SameDiff sameDiff() {
@@ -127,7 +155,20 @@ public final class GraftModel {
                         + outputNames() + "; 'graft inspect' lists the model)");
             }
         }
-        Map<String, INDArray> result = sameDiff.output(feeds, names);
+        Map<String, INDArray> result;
+        try {
+            result = sameDiff.output(feeds, names);
+        } catch (RuntimeException e) {
+            String origin = originOf(e);
+            if (origin == null) {
+                throw e;
+            }
+            StringBuilder shapes = new StringBuilder();
+            feeds.forEach((k, v) -> shapes.append(shapes.length() == 0 ? "" : ", ").append(k).append(' ')
+                    .append(java.util.Arrays.toString(v.shape())));
+            throw new GraftException(origin + " failed at run time on inputs " + shapes + ": " + e.getMessage()
+                    + " (the model's shapes do not fit together, or the inputs do not fit the model)", e);
+        }
         Map<String, INDArray> ordered = new LinkedHashMap<>();
         for (String name : names) {
             ordered.put(name, result.get(name));

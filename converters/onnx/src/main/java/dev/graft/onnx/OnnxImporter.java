@@ -142,6 +142,7 @@ public final class OnnxImporter {
 
         Set<String> trainableConstants = weightConstants(graph);
         Map<String, Integer> histogram = new TreeMap<>();
+        Map<String, String> opOrigins = new HashMap<>();
         for (int index : order) {
             NodeProto proto = graph.getNode(index);
             histogram.merge(proto.getOpType(), 1, Integer::sum);
@@ -162,6 +163,7 @@ public final class OnnxImporter {
             }
             NodeImporter importer = registry.importer(proto.getDomain(), proto.getOpType(), nodeOpset).orElseThrow();
             convert(node, importer, ctx);
+            recordOrigins(sd, node, opOrigins);
         }
 
         List<TensorInfo> outputInfos = new ArrayList<>();
@@ -180,7 +182,7 @@ public final class OnnxImporter {
         String producer = (model.getProducerName() + " " + model.getProducerVersion()).trim();
         GraftModel.SourceInfo source = new GraftModel.SourceInfo(file, "onnx", opset, producer,
                 graph.getNodeCount(), histogram);
-        return new GraftModel(sd, inputInfos, outputInfos, source);
+        return new GraftModel(sd, inputInfos, outputInfos, source, opOrigins);
     }
 
     private void convert(OnnxNode node, NodeImporter importer, ImportContext ctx) {
@@ -204,6 +206,13 @@ public final class OnnxImporter {
             if (node.hasOutput(i) && !ctx.has(node.output(i))) {
                 throw node.error("converter did not produce output " + i + " ('" + node.output(i) + "')");
             }
+        }
+    }
+
+    /** Attributes the SameDiff ops created since the last call to {@code node}, for run-time error messages. */
+    private static void recordOrigins(SameDiff sd, OnnxNode node, Map<String, String> origins) {
+        for (String op : sd.getOps().keySet()) {
+            origins.putIfAbsent(op, node.describe());
         }
     }
 

@@ -192,6 +192,35 @@ class BadInputTest {
         assertBadInput(CliRun.of("inspect", f.toString()), "Node 'fill_huge' (ConstantOfShape, opset 13)", "10000000000000 elements");
     }
 
+    /** Shapes that do not fit together are found when the graph runs; the message names the ONNX node. */
+    @Test
+    void runTimeFailureNamesTheNode() throws Exception {
+        float[] w = new float[4 * 5 * 3 * 3];
+        GraphProto g = GraphProto.newBuilder().setName("conv")
+                .addInput(OnnxModels.floatInput("x", "N", 3, 8, 8))
+                .addInitializer(OnnxModels.floats("W", new long[]{4, 5, 3, 3}, w))
+                .addNode(OnnxModels.node("conv1", "Conv", new String[]{"x", "W"}, new String[]{"y"}))
+                .addOutput(OnnxModels.floatInput("y", "N", 4, 6, 6)).build();
+        Path f = OnnxModels.write(OnnxModels.model(g, 13), dir.resolve("conv.onnx"));
+        Path x = dir.resolve("x.npy");
+        dev.graft.io.Npy.write(Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 3, 8, 8), x);
+        CliRun o = CliRun.of("run", f.toString(), "--input", "x=" + x, "--output-dir", dir.resolve("out").toString());
+        assertBadInput(o, "Node 'conv1' (Conv, opset 13) failed at run time on inputs x [2, 3, 8, 8]");
+        assertTrue(Files.notExists(dir.resolve("out")));
+    }
+
+    @Test
+    void invalidPermutationIsRefused() throws Exception {
+        ai.onnx.proto.OnnxMl.NodeProto transpose = OnnxModels.node("tr", "Transpose", new String[]{"x"}, new String[]{"y"})
+                .toBuilder().addAttribute(ai.onnx.proto.OnnxMl.AttributeProto.newBuilder().setName("perm")
+                        .setType(ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.INTS)
+                        .addInts(0).addInts(1).addInts(5).addInts(2)).build();
+        GraphProto g = GraphProto.newBuilder().setName("tr").addInput(OnnxModels.floatInput("x", 1, 3, 8, 8))
+                .addNode(transpose).addOutput(OnnxModels.floatInput("y", 1, 3, 8, 8)).build();
+        Path f = OnnxModels.write(OnnxModels.model(g, 13), dir.resolve("tr.onnx"));
+        assertBadInput(CliRun.of("inspect", f.toString()), "Node 'tr' (Transpose, opset 13): perm [0, 1, 5, 2] is not a permutation");
+    }
+
     @Test
     void wrongAttributeTypeNamesTheNode() throws Exception {
         ai.onnx.proto.OnnxMl.NodeProto gemm = OnnxModels.node("fc1", "Gemm", new String[]{"x", "W"}, new String[]{"y"})

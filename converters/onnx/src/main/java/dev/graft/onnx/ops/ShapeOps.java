@@ -54,6 +54,15 @@ public final class ShapeOps implements OnnxOpFamily {
                 perm = new int[rank];
                 for (int i = 0; i < rank; i++) perm[i] = rank - 1 - i;
             }
+            // libnd4j runs some invalid permutations without complaint: check it is one of 0..rank-1.
+            boolean[] seen = new boolean[rank];
+            for (int p : perm) {
+                if (perm.length != rank || p < 0 || p >= rank || seen[p]) {
+                    throw n.error("perm " + java.util.Arrays.toString(perm) + " is not a permutation of the "
+                            + rank + " axes of input '" + n.input(0) + "'");
+                }
+                seen[p] = true;
+            }
             ctx.setOutput(n, 0, ctx.sd().permute(ctx.input(n, 0), perm));
         });
         r.importer("Concat", 4, (n, ctx) -> {
