@@ -18,6 +18,16 @@ public record TensorInfo(String name, DataType dataType, long[] shape, List<Stri
         return shape != null;
     }
 
+    /** True when an array of this shape can be fed here: same rank, and equal on every fixed dimension. */
+    public boolean accepts(long[] actual) {
+        if (shape == null) return true;
+        if (actual.length != shape.length) return false;
+        for (int i = 0; i < actual.length; i++) {
+            if (shape[i] >= 0 && shape[i] != actual[i]) return false;
+        }
+        return true;
+    }
+
     /** Shape as text, e.g. {@code [batch, 3, 224, 224]}. */
     public String shapeText() {
         if (shape == null) {
