@@ -87,6 +87,28 @@ class ImporterTest {
         }
     }
 
+    /** PyTorch names equal-valued weights through Identity nodes; each must stay its own weight. */
+    @Test
+    void identityOfAWeightIsASeparateWeight() throws Exception {
+        GraphProto g = GraphProto.newBuilder().setName("tied")
+                .addInput(OnnxModels.floatInput("x", 2, 3))
+                .addInitializer(OnnxModels.floats("norm1.bias", new long[]{3}, 0, 0, 0))
+                .addNode(OnnxModels.node("Identity_0", "Identity", new String[]{"norm1.bias"}, new String[]{"norm2.bias"}))
+                .addNode(OnnxModels.node("add1", "Add", new String[]{"x", "norm1.bias"}, new String[]{"h"}))
+                .addNode(OnnxModels.node("sq", "Mul", new String[]{"h", "h"}, new String[]{"h2"}))
+                .addNode(OnnxModels.node("add2", "Add", new String[]{"h2", "norm2.bias"}, new String[]{"y"}))
+                .addOutput(OnnxModels.floatInput("y", 2, 3)).build();
+        GraftModel m = Graft.load(OnnxModels.write(OnnxModels.model(g, 13), dir.resolve("tied.onnx")));
+        assertEquals(List.of("norm1.bias", "norm2.bias"), m.parameterNames());
+        org.nd4j.autodiff.samediff.SameDiff sd = m.sameDiff();
+        sd.setLossVariables(sd.getVariable("y").sum());
+        INDArray x = Nd4j.createFromArray(new float[][]{{1, 2, 3}, {4, 5, 6}});
+        Map<String, INDArray> grads = sd.calculateGradients(Map.of("x", x), "norm1.bias", "norm2.bias");
+        // d/d b1 of sum((x + b1)^2 + b2) = 2 * column sums of x (b1 = 0); d/d b2 = batch size
+        assertTrue(grads.get("norm1.bias").equalsWithEps(Nd4j.createFromArray(10f, 14f, 18f), 1e-5), grads.toString());
+        assertTrue(grads.get("norm2.bias").equalsWithEps(Nd4j.createFromArray(2f, 2f, 2f), 1e-5), grads.toString());
+    }
+
     @Test
     void handleDescribesTheModel() {
         GraftModel m = Graft.load(Path.of("tests-resources/models/resnet_small/model.onnx"));
