@@ -19,7 +19,8 @@ import java.util.TreeMap;
 /** What {@code graft inspect} tells about a model, as text or JSON. */
 public record ModelReport(String file, String format, long irVersion, int opset, String producer,
                           List<String> inputs, List<String> outputs, int nodeCount, long parameterCount,
-                          Map<String, Integer> opHistogram, List<String> unsupportedOps, boolean imports,
+                          Map<String, Integer> opHistogram, Map<String, String> converters,
+                          List<String> unsupportedOps, boolean imports,
                           String importError, List<String> suggestedCuts) {
 
     /** Ops that pass a classifier's logits through unchanged in shape (walked over to find the classifier). */
@@ -33,10 +34,14 @@ public record ModelReport(String file, String format, long irVersion, int opset,
         int opset = OnnxModelReader.defaultOpset(model);
         Map<String, Integer> histogram = new TreeMap<>();
         Map<String, Integer> unsupported = new TreeMap<>();
+        Map<String, String> converters = new TreeMap<>();
         ConverterRegistry registry = ConverterRegistry.standard();
         for (NodeProto n : graph.getNodeList()) {
             histogram.merge(n.getOpType(), 1, Integer::sum);
-            if (registry.importer(n.getDomain(), n.getOpType(), opset).isEmpty()) {
+            int nodeOpset = OnnxModelReader.opsetFor(model, n.getDomain());
+            var converter = registry.converterFor(n.getDomain(), n.getOpType(), nodeOpset);
+            converters.put(n.getOpType(), converter.orElse("none"));
+            if (converter.isEmpty()) {
                 unsupported.merge(n.getOpType(), 1, Integer::sum);
             }
         }
@@ -60,7 +65,7 @@ public record ModelReport(String file, String format, long irVersion, int opset,
         }
         return new ModelReport(file.toString(), "onnx", model.getIrVersion(), opset,
                 (model.getProducerName() + " " + model.getProducerVersion()).trim(), inputs, outputs,
-                graph.getNodeCount(), imported == null ? -1 : imported.parameterCount(), histogram, unsupportedList,
+                graph.getNodeCount(), imported == null ? -1 : imported.parameterCount(), histogram, converters, unsupportedList,
                 imported != null, error, suggestedCuts(graph));
     }
 
@@ -100,8 +105,8 @@ public record ModelReport(String file, String format, long irVersion, int opset,
         outputs.forEach(o -> sb.append("  ").append(o).append('\n'));
         sb.append("nodes:      ").append(nodeCount).append('\n');
         if (parameterCount >= 0) sb.append("parameters: ").append(String.format("%,d", parameterCount)).append('\n');
-        sb.append("ops:\n");
-        opHistogram.forEach((op, c) -> sb.append(String.format("  %-28s %5d%n", op, c)));
+        sb.append("ops:                                  converter\n");
+        opHistogram.forEach((op, c) -> sb.append(String.format("  %-28s %5d    %s%n", op, c, converters.get(op))));
         sb.append("import:     ").append(imports ? "yes, every op has a converter"
                 : "NO: " + (unsupportedOps.isEmpty() ? importError : "unsupported " + unsupportedOps)).append('\n');
         sb.append("cut points: ").append(suggestedCuts.isEmpty() ? "none found (no Gemm/MatMul classifier at the end)"

@@ -59,9 +59,11 @@ public final class ConverterRegistry {
     }
 
     private final Map<Key, NavigableMap<Integer, NodeImporter>> importers;
+    private final Map<Key, String> families;
 
-    private ConverterRegistry(Map<Key, NavigableMap<Integer, NodeImporter>> importers) {
+    private ConverterRegistry(Map<Key, NavigableMap<Integer, NodeImporter>> importers, Map<Key, String> families) {
         this.importers = importers;
+        this.families = families;
     }
 
     public static ConverterRegistry standard() {
@@ -94,6 +96,17 @@ public final class ConverterRegistry {
         return e == null ? Optional.empty() : Optional.of(e.getValue());
     }
 
+    /**
+     * Which converter serves this op at this opset, e.g. "ConvOps (Conv-11)": the family and the op version
+     * whose semantics apply; empty when none does.
+     */
+    public Optional<String> converterFor(String domain, String opType, int opset) {
+        Key key = new Key(normalizeDomain(domain), opType);
+        NavigableMap<Integer, NodeImporter> versions = importers.get(key);
+        Integer since = versions == null ? null : versions.floorKey(opset);
+        return since == null ? Optional.empty() : Optional.of(families.get(key) + " (" + opType + "-" + since + ")");
+    }
+
     /** Every op type with an importer in the default domain, sorted. */
     public List<String> supportedOps() {
         List<String> ops = new ArrayList<>();
@@ -108,6 +121,7 @@ public final class ConverterRegistry {
     public static final class Builder {
         private final Map<Key, NavigableMap<Integer, NodeImporter>> importers = new HashMap<>();
         private final Map<String, String> owners = new HashMap<>();
+        private final Map<Key, String> families = new HashMap<>();
         private String family = "?";
 
         public Builder importer(String opType, int sinceVersion, NodeImporter importer) {
@@ -124,11 +138,12 @@ public final class ConverterRegistry {
             }
             versions.put(sinceVersion, importer);
             owners.put(id, family);
+            families.putIfAbsent(key, family);
             return this;
         }
 
         public ConverterRegistry build() {
-            return new ConverterRegistry(importers);
+            return new ConverterRegistry(importers, families);
         }
     }
 }

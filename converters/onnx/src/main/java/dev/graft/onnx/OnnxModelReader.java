@@ -152,7 +152,7 @@ public final class OnnxModelReader {
         return opset < 0 ? 1 : opset;
     }
 
-    static int opsetFor(ModelProto model, String domain) {
+    public static int opsetFor(ModelProto model, String domain) {
         String d = ConverterRegistry.normalizeDomain(domain);
         for (var id : model.getOpsetImportList()) {
             if (ConverterRegistry.normalizeDomain(id.getDomain()).equals(d)) {
