@@ -44,6 +44,8 @@ class CliTest {
         assertEquals(manifest.get("nodes").asInt(), j.get("nodeCount").asInt());
         assertEquals(manifest.get("float_initializer_elements").asLong(), j.get("parameterCount").asLong());
         assertTrue(j.get("opHistogram").get("Conv").asInt() >= 9);
+        assertEquals("ConvOps (Conv-1)", j.get("converters").get("Conv").asText());
+        assertEquals("NormalizationOps (BatchNormalization-9)", j.get("converters").get("BatchNormalization").asText());
         assertEquals("/Flatten_output_0", j.get("suggestedCuts").get(0).asText());
     }
 
