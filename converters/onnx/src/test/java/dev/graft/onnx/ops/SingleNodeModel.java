@@ -121,6 +121,11 @@ final class SingleNodeModel {
     }
 
     GraftModel importModel(Path dir) {
+        return new OnnxImporter().importModel(write(dir));
+    }
+
+    /** Writes the model to a new file in {@code dir} and returns its path. */
+    Path write(Path dir) {
         GraphProto.Builder g = GraphProto.newBuilder().setName("g").addNode(node)
                 .addAllInput(graphInputs).addAllOutput(graphOutputs);
         for (Map.Entry<String, INDArray> e : initializers.entrySet()) {
@@ -134,7 +139,12 @@ final class SingleNodeModel {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new OnnxImporter().importModel(file);
+        return file;
+    }
+
+    /** The graph inputs given by value, by name. */
+    Map<String, INDArray> feeds() {
+        return inputs;
     }
 
     /** Imports and runs on the graph inputs given by value; returns the outputs by name. */
