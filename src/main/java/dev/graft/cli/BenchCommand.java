@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print numbers next to a peer run in the same process.",
-        subcommands = {BenchCommand.ImportBench.class})
+        subcommands = {BenchCommand.ImportBench.class, BenchCommand.RunBench.class})
 final class BenchCommand {
 
     @Command(name = "import", mixinStandardHelpOptions = true,
@@ -68,8 +68,61 @@ final class BenchCommand {
             return GraftCli.OK;
         }
 
-        private static String shorten(String s) {
-            return s.length() <= 44 ? s : "..." + s.substring(s.length() - 41);
+    }
+
+    static String shorten(String s) {
+        return s.length() <= 44 ? s : "..." + s.substring(s.length() - 41);
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "Inference latency of the imported SameDiff graph next to ONNX Runtime, same inputs, same JVM.")
+    static final class RunBench implements Callable<Integer> {
+
+        @Parameters(arity = "1..*", paramLabel = "MODEL", description = "ONNX files.")
+        List<Path> models;
+
+        @Option(names = "--batch", description = "Size of the first dynamic dimension (default: ${DEFAULT-VALUE}).", defaultValue = "32")
+        int batch;
+
+        @Option(names = "--repeat", description = "Timed runs per engine after 5 warm-up runs (default: ${DEFAULT-VALUE}).", defaultValue = "20")
+        int repeat;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf("%s, %d cores, Java %s; batch %d; median and min of %d runs after 5 warm-up%n", System.getProperty("os.arch"),
+                    Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), batch, repeat);
+            out.printf("%-44s | %14s %14s | %14s %14s | %6s%n", "model", "graft median", "graft min", "ORT median", "ORT min", "ratio");
+            for (Path m : models) {
+                GraftModel model = Graft.load(m);
+                var feeds = Inputs.completeRandom(model.inputs(), java.util.Map.of(), batch, 1);
+                double[] graft = new double[repeat];
+                double[] ort = new double[repeat];
+                try (OrtRunner runner = new OrtRunner(m)) {
+                    for (int i = 0; i < 5; i++) {
+                        model.run(feeds, List.of());
+                        runner.run(feeds, model.outputNames());
+                    }
+                    for (int i = 0; i < repeat; i++) {
+                        long t0 = System.nanoTime();
+                        model.run(feeds, List.of());
+                        graft[i] = (System.nanoTime() - t0) / 1e6;
+                        long t1 = System.nanoTime();
+                        runner.run(feeds, model.outputNames());
+                        ort[i] = (System.nanoTime() - t1) / 1e6;
+                    }
+                }
+                Arrays.sort(graft);
+                Arrays.sort(ort);
+                out.printf("%-44s | %11.2f ms %11.2f ms | %11.2f ms %11.2f ms | %5.2fx%n", shorten(m.toString()),
+                        graft[repeat / 2], graft[0], ort[repeat / 2], ort[0], graft[repeat / 2] / ort[repeat / 2]);
+                out.flush();
+            }
+            out.println("ratio = graft (SameDiff) median / ONNX Runtime median; both on the CPU, same inputs");
+            return GraftCli.OK;
         }
     }
 }

@@ -73,7 +73,7 @@ public final class NormalizationOps implements OnnxOpFamily {
             // spatial=0: the statistics have the shape of one sample and broadcast over the batch axis as they are.
             SDVariable[] p = spatial ? channelShaped(ctx, rank, scale, bias, mean, var)
                     : new SDVariable[]{scale, bias, mean, var};
-            ctx.setOutput(n, 0, normalize(x, p[0], p[1], p[2], p[3], eps));
+            ctx.setOutput(n, 0, affine(x, p[0], p[1], p[2], p[3], eps));
             return;
         }
         n.unsupportedIf(!spatial, "BatchNormalization training form with spatial=0");
@@ -90,6 +90,18 @@ public final class NormalizationOps implements OnnxOpFamily {
         // running = running * momentum + batch * (1 - momentum)
         ctx.setOutput(n, 1, mean.mul(momentum).add(batchMean.mul(1 - momentum)));
         ctx.setOutput(n, 2, var.mul(momentum).add(batchVar.mul(1 - momentum)));
+    }
+
+    /**
+     * Inference form with fixed statistics as one scale and one shift per channel, x * a + b with
+     * a = scale / sqrt(var + eps) and b = bias - mean * a: two passes over the activations instead of three
+     * (the per-channel terms are tiny), and every term stays differentiable.
+     */
+    private static SDVariable affine(SDVariable x, SDVariable scale, SDVariable bias, SDVariable mean,
+                                     SDVariable var, double eps) {
+        SDVariable a = x.getSameDiff().math().rsqrt(var.add(eps)).mul(scale);
+        SDVariable b = bias.sub(mean.mul(a));
+        return x.mul(a).add(b);
     }
 
     /** (x - mean) / sqrt(var + eps) * scale + bias, written out so every term stays differentiable. */
