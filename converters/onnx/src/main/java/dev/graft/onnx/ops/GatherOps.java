@@ -17,9 +17,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Gather and GatherElements. Floating-point Gather is a one-hot contraction (ND4J's gather gradient is wrong
- * for repeated indices); integer Gather (shape arithmetic) uses ND4J's gather. GatherElements uses gatherNd,
- * which has no gradient in ND4J 1.0.0-M2.1: graphs import and run, but do not train through it.
+ * Gather and GatherElements. On floating-point data both are one-hot contractions: ND4J's gather gradient is
+ * wrong for repeated indices and gatherNd has none. Integer data (shape arithmetic) needs no gradient and uses
+ * ND4J's gather and gatherNd.
  */
 public final class GatherOps implements OnnxOpFamily {
 
@@ -116,6 +116,12 @@ public final class GatherOps implements OnnxOpFamily {
         int rank = ctx.inputRank(n, 0);
         if (ctx.inputRank(n, 1) != rank) throw n.error("indices must have the same rank as data");
         int axis = ImportContext.axis(n, n.getLong("axis", 0), rank);
+        long axisSize = ctx.inputShape(n, 0)[axis];
+        if (data.dataType().isFPType() && axisSize > 0) {
+            SDVariable wrapped = ri.wrapNegative(indices, ri.c(axisSize));
+            ctx.setOutput(n, 0, gatherElementsByOneHot(sd, ri, data, wrapped, axis, rank, axisSize));
+            return;
+        }
         SDVariable idxDims = ri.dims(indices);
         SDVariable zeros = sd.zerosLike(indices);
         SDVariable[] coords = new SDVariable[rank];
@@ -130,5 +136,29 @@ public final class GatherOps implements OnnxOpFamily {
             }
         }
         ctx.setOutput(n, 0, sd.gatherNd(data, sd.stack(rank, coords)));
+    }
+
+    /**
+     * GatherElements of floating-point data as sum_k onehot(indices)[.., k] * data[.., k at axis, ..], so
+     * that it has a gradient (gatherNd has none in ND4J): data is cut to the indices' extent on every other
+     * axis, the gathered axis moved last and broadcast over the indices' own extent there.
+     */
+    private static SDVariable gatherElementsByOneHot(SameDiff sd, RuntimeInts ri, SDVariable data, SDVariable indices,
+                                                     int axis, int rank, long axisSize) {
+        DataType type = data.dataType() == DataType.HALF || data.dataType() == DataType.BFLOAT16 ? DataType.FLOAT : data.dataType();
+        SDVariable d = data.dataType() == type ? data : data.castTo(type);
+        // Extent of the cut: the indices' dims, but all of the gathered axis.
+        long[] onlyAxis = new long[rank];
+        onlyAxis[axis] = 1;
+        SDVariable keep = ri.vec(onlyAxis);
+        SDVariable extent = ri.dims(indices).mul(keep.rsub(1L)).add(ri.dims(d).mul(keep));
+        SDVariable cut = sd.slice(d, ri.vec(new long[rank]), extent);
+        int[] perm = new int[rank];
+        for (int i = 0, k = 0; i < rank; i++) if (i != axis) perm[k++] = i;
+        perm[rank - 1] = axis;
+        SDVariable moved = sd.expandDims(sd.permute(cut, perm), axis);
+        SDVariable hot = sd.oneHot(indices, (int) axisSize, -1, 1.0, 0.0, type);
+        SDVariable y = hot.mul(moved).sum(rank);
+        return data.dataType() == type ? y : y.castTo(data.dataType());
     }
 }

@@ -14,9 +14,9 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * Gradients that ND4J's own ops get wrong, checked against closed forms: a Gather into weights with
- * repeated indices (an embedding lookup) must add the gradients of every lookup, and LogSoftmax must
- * differentiate at all. Exact arithmetic up to float rounding: tolerance 1e-5.
+ * Gradients that ND4J's own ops get wrong or lack, checked against closed forms: a Gather or GatherElements
+ * into weights with repeated indices (an embedding lookup) must add the gradients of every lookup, and
+ * LogSoftmax must differentiate at all. Exact arithmetic up to float rounding: tolerance 1e-5.
  */
 class LookupGradientTest {
 
@@ -50,6 +50,37 @@ class LookupGradientTest {
                 }
             }
             assertTrue(g.equalsWithEps(expected, 1e-5), "axis " + axis + ": " + g + " vs " + expected);
+        }
+    }
+
+    @Test
+    void gatherElementsFromWeightsAddsTheGradientOfEveryLookup() {
+        for (int axis : new int[]{0, 1}) {
+            // data is larger than the indices on the other axis: only its first rows/columns are read
+            INDArray data = Nd4j.rand(DataType.FLOAT, 4, 5);
+            INDArray idx = axis == 0
+                    ? Nd4j.createFromArray(new long[][]{{0, 3, 3}, {3, 0, -1}})
+                    : Nd4j.createFromArray(new long[][]{{4, 4, 0}, {1, -1, 2}});
+            GraftModel m = new SingleNodeModel("GatherElements", 13).initializer("data", data).input("idx", idx)
+                    .attr("axis", (long) axis).output("y").importModel(tmp);
+            INDArray r = Nd4j.rand(DataType.FLOAT, 2, 3);
+            Map<String, INDArray> feeds = Map.of("idx", idx);
+            INDArray y = m.run(feeds, java.util.List.of("y")).get("y");
+            INDArray g = gradients(m, r, feeds, "data").get("data");
+            INDArray expectedY = Nd4j.zeros(DataType.FLOAT, 2, 3);
+            INDArray expectedG = Nd4j.zeros(DataType.FLOAT, 4, 5);
+            for (int i = 0; i < 2; i++) {
+                for (int j = 0; j < 3; j++) {
+                    long k = idx.getLong(i, j);
+                    int src = (int) (k < 0 ? k + (axis == 0 ? 4 : 5) : k);
+                    int row = axis == 0 ? src : i;
+                    int col = axis == 0 ? j : src;
+                    expectedY.putScalar(i, j, data.getFloat(row, col));
+                    expectedG.putScalar(row, col, expectedG.getFloat(row, col) + r.getFloat(i, j));
+                }
+            }
+            assertTrue(y.equalsWithEps(expectedY, 1e-6), "axis " + axis + ": " + y + " vs " + expectedY);
+            assertTrue(g.equalsWithEps(expectedG, 1e-5), "axis " + axis + ": " + g + " vs " + expectedG);
         }
     }
 
