@@ -109,6 +109,32 @@ class ImporterTest {
         assertTrue(grads.get("norm2.bias").equalsWithEps(Nd4j.createFromArray(2f, 2f, 2f), 1e-5), grads.toString());
     }
 
+    /**
+     * A size that depends on an integer input's value (Range(0, n)) must not be taken as fixed: the shape probe
+     * feeds different integers in its two runs, so a Squeeze without axes refuses the dynamic dimension
+     * instead of baking in the size one run happened to see.
+     */
+    @Test
+    void sizesComputedFromIntegerInputValuesStayDynamic() throws Exception {
+        TensorProto zero = longs("start", 0).toBuilder().clearDims().build();
+        TensorProto one = longs("delta", 1).toBuilder().clearDims().build();
+        ai.onnx.proto.OnnxMl.ValueInfoProto n = ai.onnx.proto.OnnxMl.ValueInfoProto.newBuilder().setName("n")
+                .setType(ai.onnx.proto.OnnxMl.TypeProto.newBuilder().setTensorType(ai.onnx.proto.OnnxMl.TypeProto.Tensor
+                        .newBuilder().setElemType(TensorProto.DataType.INT64_VALUE)
+                        .setShape(ai.onnx.proto.OnnxMl.TensorShapeProto.newBuilder()))).build();
+        GraphProto g = GraphProto.newBuilder().setName("range")
+                .addInput(n).addInitializer(zero).addInitializer(one).addInitializer(longs("axes0", 0))
+                .addNode(OnnxModels.node("range", "Range", new String[]{"start", "n", "delta"}, new String[]{"r"}))
+                .addNode(OnnxModels.node("unsq", "Unsqueeze", new String[]{"r", "axes0"}, new String[]{"r2"}))
+                .addNode(OnnxModels.node("squeeze", "Squeeze", new String[]{"r2"}, new String[]{"y"}))
+                .addOutput(ai.onnx.proto.OnnxMl.ValueInfoProto.newBuilder().setName("y")).build();
+        Path f = OnnxModels.write(OnnxModels.model(g, 13), dir.resolve("range.onnx"));
+        dev.graft.GraftException e = org.junit.jupiter.api.Assertions.assertThrows(dev.graft.GraftException.class,
+                () -> Graft.load(f));
+        assertTrue(e.getMessage().contains("Node 'squeeze' (Squeeze, opset 13)")
+                && e.getMessage().contains("dynamic dimension"), e.getMessage());
+    }
+
     @Test
     void handleDescribesTheModel() {
         GraftModel m = Graft.load(Path.of("tests-resources/models/resnet_small/model.onnx"));
