@@ -82,16 +82,30 @@ public record ModelReport(String file, String format, long irVersion, int opset,
         for (var out : graph.getOutputList()) {
             NodeProto n = producer.get(out.getName());
             int steps = 0;
+            boolean pooled = false;
             while (n != null && steps++ < 10) {
-                if (n.getOpType().equals("Gemm") || n.getOpType().equals("MatMul")) {
+                if (n.getOpType().equals("Gemm") || n.getOpType().equals("MatMul") || (pooled && isPointwiseConv(n, graph))) {
                     if (!cuts.contains(n.getInput(0))) cuts.add(n.getInput(0));
                     break;
                 }
-                if (!PASS_THROUGH.contains(n.getOpType())) break;
+                // SqueezeNet-style heads classify with a 1x1 convolution before global pooling.
+                pooled |= n.getOpType().equals("GlobalAveragePool") || n.getOpType().equals("GlobalMaxPool");
+                if (!PASS_THROUGH.contains(n.getOpType()) && !n.getOpType().startsWith("Global")) break;
                 n = producer.get(n.getInput(0));
             }
         }
         return cuts;
+    }
+
+    /** A Conv whose weight initializer has 1x1 kernels: a per-position classifier. */
+    private static boolean isPointwiseConv(NodeProto n, GraphProto graph) {
+        if (!n.getOpType().equals("Conv") || n.getInputCount() < 2) return false;
+        for (var t : graph.getInitializerList()) {
+            if (t.getName().equals(n.getInput(1))) {
+                return t.getDimsCount() == 4 && t.getDims(2) == 1 && t.getDims(3) == 1;
+            }
+        }
+        return false;
     }
 
     public String toText() {
@@ -109,7 +123,7 @@ public record ModelReport(String file, String format, long irVersion, int opset,
         opHistogram.forEach((op, c) -> sb.append(String.format("  %-28s %5d    %s%n", op, c, converters.get(op))));
         sb.append("import:     ").append(imports ? "yes, every op has a converter"
                 : "NO: " + (unsupportedOps.isEmpty() ? importError : "unsupported " + unsupportedOps)).append('\n');
-        sb.append("cut points: ").append(suggestedCuts.isEmpty() ? "none found (no Gemm/MatMul classifier at the end)"
+        sb.append("cut points: ").append(suggestedCuts.isEmpty() ? "none found (no Gemm/MatMul or pooled 1x1 Conv classifier at the end)"
                 : String.join(", ", suggestedCuts) + " (input of the final classifier)").append('\n');
         return sb.toString();
     }

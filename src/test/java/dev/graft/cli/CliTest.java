@@ -49,6 +49,16 @@ class CliTest {
         assertEquals("/Flatten_output_0", j.get("suggestedCuts").get(0).asText());
     }
 
+    /** SqueezeNet classifies with a 1x1 convolution before global pooling: its input is the cut point. */
+    @Test
+    void inspectFindsAConvolutionalClassifier() throws Exception {
+        CliRun o = CliRun.of("inspect", "tests-resources/models/squeezenet/model.onnx", "--json");
+        assertEquals(0, o.code(), o.err());
+        JsonNode j = new ObjectMapper().readTree(o.out());
+        // torchvision's squeezenet1_1: features.12 is the last Fire module, classifier.1 the 1x1 Conv
+        assertEquals("/features/features.12/Concat_output_0", j.get("suggestedCuts").get(0).asText());
+    }
+
     @Test
     void runWritesOutputsAndIndex() throws Exception {
         Path out = dir.resolve("run");
