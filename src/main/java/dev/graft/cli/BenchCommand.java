@@ -36,8 +36,7 @@ final class BenchCommand {
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
-            out.printf("%s, %d cores, Java %s; median and min of %d runs after 1 warm-up%n", System.getProperty("os.arch"),
-                    Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), repeat);
+            out.println(machine() + String.format("; median and min of %d runs after 1 warm-up", repeat));
             out.printf("%-44s %6s %8s | %14s %14s | %14s %14s | %6s%n", "model", "nodes", "MB",
                     "graft median", "graft min", "ORT median", "ORT min", "ratio");
             for (Path m : models) {
@@ -70,6 +69,12 @@ final class BenchCommand {
 
     }
 
+    /** The machine line every benchmark starts with, so that numbers are read with their context. */
+    static String machine() {
+        return String.format("%s, %d cores, Java %s", System.getProperty("os.arch"),
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+    }
+
     static String shorten(String s) {
         return s.length() <= 44 ? s : "..." + s.substring(s.length() - 41);
     }
@@ -93,8 +98,7 @@ final class BenchCommand {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            out.printf("%s, %d cores, Java %s; batch %d; median and min of %d runs after 5 warm-up%n", System.getProperty("os.arch"),
-                    Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), batch, repeat);
+            out.println(machine() + String.format("; batch %d; median and min of %d runs after 5 warm-up", batch, repeat));
             out.printf("%-44s | %14s %14s | %14s %14s | %6s%n", "model", "graft median", "graft min", "ORT median", "ORT min", "ratio");
             for (Path m : models) {
                 GraftModel model = Graft.load(m);
