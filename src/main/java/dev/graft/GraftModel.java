@@ -22,6 +22,7 @@ public final class GraftModel {
     private final List<TensorInfo> outputs;
     private final SourceInfo source;
     private final Map<String, String> opOrigins;
+    private final List<SourceNode> sourceNodes;
 
     /** Where the graph came from: file, format ("onnx", ...), format version (opset) and producer. */
     public record SourceInfo(Path path, String format, int opset, String producer, long nodeCount,
@@ -31,8 +32,55 @@ public final class GraftModel {
         }
     }
 
+    /**
+     * One node of the source graph and the SameDiff ops made from it, as they stood when the import ended.
+     * An exporter that finds these ops untouched can write the source node back as it was (with the current
+     * weights) instead of one node per SameDiff op. {@code definition} is the node in the source format
+     * (a serialized ONNX NodeProto); {@code inputs} and {@code outputs} are the SameDiff variables its inputs
+     * and outputs became ("" for an omitted optional input); {@code ops} maps each op's name to its input and
+     * output variable names.
+     */
+    public record SourceNode(String name, String opType, String domain, int opset, byte[] definition,
+                             List<String> inputs, List<String> outputs, Map<String, OpWiring> ops) {
+        public SourceNode {
+            inputs = List.copyOf(inputs);
+            outputs = List.copyOf(outputs);
+            ops = Collections.unmodifiableMap(new LinkedHashMap<>(ops));
+        }
+    }
+
+    /** The variables an op read and wrote. */
+    public record OpWiring(List<String> inputs, List<String> outputs) {
+        public OpWiring {
+            inputs = List.copyOf(inputs);
+            outputs = List.copyOf(outputs);
+        }
+    }
+
     public GraftModel(SameDiff sameDiff, List<TensorInfo> inputs, List<TensorInfo> outputs, SourceInfo source) {
-        this(sameDiff, inputs, outputs, source, Map.of());
+        this(sameDiff, inputs, outputs, source, Map.of(), List.of());
+    }
+
+    /**
+     * Wraps a SameDiff graph built by hand (or changed after import): its placeholders become the inputs (in
+     * creation order, with their declared shapes, -1 for dynamic) and {@code outputNames} the outputs.
+     */
+    public static GraftModel of(SameDiff sameDiff, List<String> outputNames) {
+        List<TensorInfo> ins = new ArrayList<>();
+        for (SDVariable v : sameDiff.variables()) {
+            if (v.getVariableType() == VariableType.PLACEHOLDER) {
+                ins.add(new TensorInfo(v.name(), v.dataType(), v.placeholderShape(), null));
+            }
+        }
+        List<TensorInfo> outs = new ArrayList<>();
+        for (String name : outputNames) {
+            if (!sameDiff.hasVariable(name)) {
+                throw new GraftException("Unknown output '" + name + "': the graph has no such variable");
+            }
+            outs.add(new TensorInfo(name, sameDiff.getVariable(name).dataType(), null, null));
+        }
+        SourceInfo source = new SourceInfo(null, "samediff", 0, "SameDiff", sameDiff.getOps().size(), Map.of());
+        return new GraftModel(sameDiff, ins, outs, source);
     }
 
     /**
@@ -40,8 +88,9 @@ public final class GraftModel {
      * (Conv, opset 13)"), so that a failure at run time names the node of the user's model.
      */
     public GraftModel(SameDiff sameDiff, List<TensorInfo> inputs, List<TensorInfo> outputs, SourceInfo source,
-                      Map<String, String> opOrigins) {
+                      Map<String, String> opOrigins, List<SourceNode> sourceNodes) {
         this.sameDiff = sameDiff;
+        this.sourceNodes = List.copyOf(sourceNodes);
         this.inputs = List.copyOf(inputs);
         this.outputs = List.copyOf(outputs);
         this.source = source;
@@ -87,6 +136,16 @@ public final class GraftModel {
 
     public SourceInfo source() {
         return source;
+    }
+
+    /** The source graph's nodes with the SameDiff ops made from each (empty for a graph built by hand). */
+    public List<SourceNode> sourceNodes() {
+        return sourceNodes;
+    }
+
+    /** The source node a SameDiff op was made from, e.g. "Node 'conv1' (Conv, opset 13)", or null. */
+    public String originOf(String opName) {
+        return opOrigins.get(opName);
     }
 
     /** Names of the trainable variables (the model's weights), sorted by name (SameDiff keeps them in a trie). */

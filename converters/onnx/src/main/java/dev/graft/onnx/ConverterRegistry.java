@@ -60,10 +60,31 @@ public final class ConverterRegistry {
 
     private final Map<Key, NavigableMap<Integer, NodeImporter>> importers;
     private final Map<Key, String> families;
+    private final Map<String, OpExporter> exporters;
+    private final Map<String, String> exporterFamilies;
 
-    private ConverterRegistry(Map<Key, NavigableMap<Integer, NodeImporter>> importers, Map<Key, String> families) {
-        this.importers = importers;
-        this.families = families;
+    private ConverterRegistry(Builder b) {
+        this.importers = b.importers;
+        this.families = b.families;
+        this.exporters = b.exporters;
+        this.exporterFamilies = b.exporterFamilies;
+    }
+
+    /** The export half for a SameDiff op type (its {@code opName()}, e.g. "conv2d"), if one is registered. */
+    public Optional<OpExporter> exporter(String sameDiffOpName) {
+        return Optional.ofNullable(exporters.get(sameDiffOpName));
+    }
+
+    /** The family that exports this SameDiff op type, e.g. "ConvOps", or null. */
+    public String exporterFamily(String sameDiffOpName) {
+        return exporterFamilies.get(sameDiffOpName);
+    }
+
+    /** Every SameDiff op type with an exporter, sorted. */
+    public List<String> exportableOps() {
+        List<String> ops = new ArrayList<>(exporters.keySet());
+        Collections.sort(ops);
+        return ops;
     }
 
     public static ConverterRegistry standard() {
@@ -122,7 +143,23 @@ public final class ConverterRegistry {
         private final Map<Key, NavigableMap<Integer, NodeImporter>> importers = new HashMap<>();
         private final Map<String, String> owners = new HashMap<>();
         private final Map<Key, String> families = new HashMap<>();
+        private final Map<String, OpExporter> exporters = new HashMap<>();
+        private final Map<String, String> exporterFamilies = new HashMap<>();
         private String family = "?";
+
+        /**
+         * Registers the export half for one SameDiff op type, named as {@code DifferentialFunction.opName()}
+         * reports it ("conv2d", "add", "reduce_mean"); each type has one exporter, across all families.
+         */
+        public Builder exporter(String sameDiffOpName, OpExporter exporter) {
+            if (exporters.containsKey(sameDiffOpName)) {
+                throw new IllegalStateException("Duplicate exporter for SameDiff op '" + sameDiffOpName
+                        + "': registered by " + exporterFamilies.get(sameDiffOpName) + " and " + family);
+            }
+            exporters.put(sameDiffOpName, exporter);
+            exporterFamilies.put(sameDiffOpName, family);
+            return this;
+        }
 
         public Builder importer(String opType, int sinceVersion, NodeImporter importer) {
             return importer(DEFAULT_DOMAIN, opType, sinceVersion, importer);
@@ -143,7 +180,7 @@ public final class ConverterRegistry {
         }
 
         public ConverterRegistry build() {
-            return new ConverterRegistry(importers, families);
+            return new ConverterRegistry(this);
         }
     }
 }

@@ -146,6 +146,7 @@ public final class OnnxImporter {
         Set<String> trainableConstants = weightConstants(graph);
         Map<String, Integer> histogram = new TreeMap<>();
         Map<String, String> opOrigins = new HashMap<>();
+        Map<OnnxNode, List<String>> opsByNode = new LinkedHashMap<>();
         for (int index : order) {
             NodeProto proto = graph.getNode(index);
             histogram.merge(proto.getOpType(), 1, Integer::sum);
@@ -165,8 +166,12 @@ public final class OnnxImporter {
                 continue;
             }
             NodeImporter importer = registry.importer(proto.getDomain(), proto.getOpType(), nodeOpset).orElseThrow();
+            int before = sd.getOps().size();
             convert(node, importer, ctx);
             recordOrigins(sd, node, opOrigins);
+            if (sd.getOps().size() > before) {
+                opsByNode.put(node, new ArrayList<>(sd.getOps().keySet()).subList(before, sd.getOps().size()));
+            }
         }
 
         List<TensorInfo> outputInfos = new ArrayList<>();
@@ -185,7 +190,41 @@ public final class OnnxImporter {
         String producer = (model.getProducerName() + " " + model.getProducerVersion()).trim();
         GraftModel.SourceInfo source = new GraftModel.SourceInfo(file, "onnx", opset, producer,
                 graph.getNodeCount(), histogram);
-        return new GraftModel(sd, inputInfos, outputInfos, source, opOrigins);
+        return new GraftModel(sd, inputInfos, outputInfos, source, opOrigins, sourceNodes(sd, ctx, opsByNode));
+    }
+
+    /**
+     * Each converted node with the SameDiff ops made from it and their wiring as the import leaves them, so
+     * that the exporter can tell whether they are still intact. Taken at the end because later nodes may
+     * rename variables (an intermediate that took an ONNX name is moved aside).
+     */
+    private static List<GraftModel.SourceNode> sourceNodes(SameDiff sd, ImportContext ctx,
+                                                           Map<OnnxNode, List<String>> opsByNode) {
+        List<GraftModel.SourceNode> nodes = new ArrayList<>();
+        for (Map.Entry<OnnxNode, List<String>> e : opsByNode.entrySet()) {
+            OnnxNode node = e.getKey();
+            NodeProto proto = node.proto();
+            List<String> inputs = new ArrayList<>();
+            for (String in : proto.getInputList()) {
+                inputs.add(in.isEmpty() ? "" : ctx.value(in).name());
+            }
+            List<String> outputs = new ArrayList<>();
+            for (String out : proto.getOutputList()) {
+                outputs.add(out.isEmpty() || !ctx.has(out) ? "" : ctx.value(out).name());
+            }
+            Map<String, GraftModel.OpWiring> ops = new LinkedHashMap<>();
+            for (String opName : e.getValue()) {
+                var op = sd.getOps().get(opName);
+                if (op == null) continue;
+                ops.put(opName, new GraftModel.OpWiring(
+                        op.getInputsToOp() == null ? List.of() : op.getInputsToOp(),
+                        op.getOutputsOfOp() == null ? List.of() : op.getOutputsOfOp()));
+            }
+            nodes.add(new GraftModel.SourceNode(proto.getName(), proto.getOpType(),
+                    ConverterRegistry.normalizeDomain(proto.getDomain()), node.opset(), proto.toByteArray(),
+                    inputs, outputs, ops));
+        }
+        return nodes;
     }
 
     private void convert(OnnxNode node, NodeImporter importer, ImportContext ctx) {

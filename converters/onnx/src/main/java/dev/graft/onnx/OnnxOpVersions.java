@@ -35,6 +35,23 @@ public final class OnnxOpVersions {
     /** Holder idiom: the class loader initialises {@code TABLE} once, lazily and thread-safely. */
     private static final class Holder {
         static final Table TABLE = load();
+        static final java.util.Set<String> COMPATIBLE = loadCompatible();
+    }
+
+    private static java.util.Set<String> loadCompatible() {
+        java.util.Set<String> steps = new java.util.HashSet<>();
+        try (InputStream in = OnnxOpVersions.class.getResourceAsStream("onnx-compatible-upgrades.tsv")) {
+            if (in == null) throw new IllegalStateException("missing resource dev/graft/onnx/onnx-compatible-upgrades.tsv");
+            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.isBlank() || line.startsWith("#")) continue;
+                String[] c = line.split("\t");
+                steps.add(c[0] + "@" + c[1] + ">" + c[2]);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return steps;
     }
 
     private record Table(Map<String, int[]> versions, int maxOpset) {}
@@ -66,6 +83,27 @@ public final class OnnxOpVersions {
         OptionalInt a = since(opType, fromOpset);
         OptionalInt b = since(opType, toOpset);
         return a.isPresent() && b.isPresent() && a.getAsInt() == b.getAsInt();
+    }
+
+    /**
+     * True when a node of {@code opType} written for {@code fromOpset} (with {@code outputCount} outputs)
+     * is valid and means the same at {@code toOpset}: the schema is the same, or every newer version up to
+     * the target only widened the accepted types (what onnx's version_converter calls a compatible
+     * adapter, listed in {@code onnx-compatible-upgrades.tsv}). Downgrades need the same schema.
+     */
+    public static boolean writableAt(String opType, int fromOpset, int toOpset, int outputCount) {
+        if (sameSchema(opType, fromOpset, toOpset)) return true;
+        if (toOpset < fromOpset) return false;
+        OptionalInt from = since(opType, fromOpset);
+        if (from.isEmpty()) return false;
+        for (int v : Holder.TABLE.versions().get(opType)) {
+            if (v <= from.getAsInt() || v > toOpset) continue;
+            boolean step = Holder.COMPATIBLE.contains(opType + "@" + (v - 1) + ">" + v)
+                    // BatchNormalization-14 replaced training-only outputs by training_mode: same for inference.
+                    || opType.equals("BatchNormalization") && v == 14 && outputCount == 1;
+            if (!step) return false;
+        }
+        return true;
     }
 
     /** True iff {@code opType} is an operator of the default domain at some opset of the table. */

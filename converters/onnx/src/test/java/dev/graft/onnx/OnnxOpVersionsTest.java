@@ -81,4 +81,18 @@ class OnnxOpVersionsTest {
     void coversOpsetTwentyOne() {
         assertEquals(21, OnnxOpVersions.maxOpset());
     }
+
+    /** Facts from onnx's version_converter (convert.h) and the operator docs, not from the table. */
+    @Test
+    void typeOnlyUpgradesKeepTheNode() {
+        assertTrue(OnnxOpVersions.writableAt("Relu", 13, 17, 1));               // Relu-14 added types only
+        assertTrue(OnnxOpVersions.writableAt("Conv", 11, 21, 1));               // Conv unchanged 11..21
+        assertTrue(OnnxOpVersions.writableAt("BatchNormalization", 13, 17, 1)); // 14 (inference), 15 (types)
+        assertFalse(OnnxOpVersions.writableAt("BatchNormalization", 13, 17, 3)); // training outputs changed at 14
+        assertFalse(OnnxOpVersions.writableAt("Squeeze", 11, 17, 1));           // axes became an input at 13
+        assertFalse(OnnxOpVersions.writableAt("Softmax", 11, 13, 1));           // axis semantics changed at 13
+        assertFalse(OnnxOpVersions.writableAt("ReduceMean", 13, 18, 1));        // axes became an input at 18
+        assertFalse(OnnxOpVersions.writableAt("Relu", 17, 13, 1));              // downgrades need the same schema
+        assertTrue(OnnxOpVersions.writableAt("Reshape", 14, 21, 1));            // 19 and 21 added types only
+    }
 }

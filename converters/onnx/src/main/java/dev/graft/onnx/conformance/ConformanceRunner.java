@@ -10,6 +10,8 @@ import dev.graft.io.Npy;
 import dev.graft.verify.Agreement;
 import dev.graft.onnx.ConverterRegistry;
 import dev.graft.onnx.OnnxImporter;
+import dev.graft.onnx.export.OnnxExporter;
+import dev.graft.onnx.runtime.OrtRunner;
 import dev.graft.onnx.OnnxModelReader;
 import dev.graft.onnx.OnnxTensors;
 import java.io.IOException;
@@ -60,10 +62,17 @@ public final class ConformanceRunner {
             DataType.UINT16, DataType.UINT32, DataType.UINT64, DataType.BFLOAT16);
 
     private final Path dumpDir;
+    private final boolean roundTrips;
     private final ConverterRegistry registry = ConverterRegistry.standard();
 
     public ConformanceRunner(Path dumpDir) {
+        this(dumpDir, false);
+    }
+
+    /** With {@code roundTrips}, each case that imports is also exported twice and run in ONNX Runtime. */
+    public ConformanceRunner(Path dumpDir, boolean roundTrips) {
         this.dumpDir = dumpDir;
+        this.roundTrips = roundTrips;
     }
 
     /** Every folder holding a model.onnx under the given roots, sorted by name. */
@@ -123,6 +132,7 @@ public final class ConformanceRunner {
             if (sets.isEmpty()) {
                 return result(name, suite, ConformanceCase.Status.SKIPPED, "no test_data_set_* folders", 0, 0, inScope, ops, start);
             }
+            List<TestSet> testSets = new ArrayList<>();
             for (Path set : sets) {
                 Map<String, INDArray> feeds = new LinkedHashMap<>();
                 List<ValueInfoProto> realInputs = realInputs(model);
@@ -143,6 +153,8 @@ public final class ConformanceRunner {
                 }
                 Map<String, INDArray> outputs = imported.run(feeds, List.of());
                 List<String> outNames = imported.outputNames();
+                TestSet testSet = new TestSet(set.getFileName().toString(), feeds, new LinkedHashMap<>(), new LinkedHashMap<>());
+                testSets.add(testSet);
                 for (int i = 0; i < outNames.size(); i++) {
                     Path f = set.resolve("output_" + i + ".pb");
                     if (!Files.exists(f)) continue;
@@ -154,8 +166,10 @@ public final class ConformanceRunner {
                         if (!set.getFileName().toString().equals("test_data_set_0")) dir = dir.resolve(set.getFileName());
                         Npy.write(actual, dir.resolve("output_" + i + ".npy"));
                     }
-                    Comparison cmp = compare(actual, expected,
-                            declared == TensorProto.DataType.BFLOAT16_VALUE ? BFLOAT16_RTOL : RTOL, ATOL);
+                    double rtol = declared == TensorProto.DataType.BFLOAT16_VALUE ? BFLOAT16_RTOL : RTOL;
+                    testSet.expected().put(outNames.get(i), expected);
+                    testSet.rtol().put(outNames.get(i), rtol);
+                    Comparison cmp = compare(actual, expected, rtol, ATOL);
                     maxAbs = Math.max(maxAbs, cmp.maxAbs);
                     maxRel = Math.max(maxRel, cmp.maxRel);
                     if (cmp.problem != null) {
@@ -164,7 +178,14 @@ public final class ConformanceRunner {
                     }
                 }
             }
-            return result(name, suite, ConformanceCase.Status.PASSED, null, maxAbs, maxRel, inScope, ops, start);
+            ConformanceCase passed = result(name, suite, ConformanceCase.Status.PASSED, null, maxAbs, maxRel, inScope, ops, start);
+            if (!roundTrips) {
+                return passed;
+            }
+            String viaSource = roundTrip(imported, model, testSets, true);
+            String lowered = roundTrip(imported, model, testSets, false);
+            return passed.withRoundTrips(viaSource == null ? ConformanceCase.Status.PASSED : ConformanceCase.Status.FAILED,
+                    viaSource, lowered == null ? ConformanceCase.Status.PASSED : ConformanceCase.Status.FAILED, lowered);
         } catch (GraftException e) {
             String msg = firstLine(e.getMessage());
             if (msg.contains("unsupported op type") && !inScope) {
@@ -174,6 +195,43 @@ public final class ConformanceRunner {
             return result(name, suite, ConformanceCase.Status.FAILED, e.getMessage().replace('\n', ' '), 0, 0, inScope, ops, start);
         } catch (RuntimeException | IOException | Error e) {
             return result(name, suite, ConformanceCase.Status.FAILED, e.toString().replace('\n', ' '), 0, 0, inScope, ops, start);
+        }
+    }
+
+    private record TestSet(String name, Map<String, INDArray> feeds, Map<String, INDArray> expected,
+                           Map<String, Double> rtol) {
+    }
+
+    /**
+     * Exports the imported model (at the case's opset, at least the exporter's default) and runs it in ONNX
+     * Runtime on every test set; returns the first problem, or null when all outputs match.
+     */
+    private String roundTrip(GraftModel imported, ModelProto source, List<TestSet> sets, boolean useSourceNodes) {
+        int opset = Math.max(OnnxExporter.DEFAULT_OPSET, Math.min(OnnxExporter.MAX_OPSET, OnnxModelReader.defaultOpset(source)));
+        byte[] bytes;
+        try {
+            bytes = new OnnxExporter(registry).export(imported, OnnxExporter.Options.defaults().withOpset(opset)
+                    .withSourceNodes(useSourceNodes)).model().toByteArray();
+        } catch (RuntimeException e) {
+            return "export: " + String.valueOf(e.getMessage()).replace('\n', ' ');
+        }
+        try (OrtRunner ort = new OrtRunner(bytes, "exported model")) {
+            for (TestSet set : sets) {
+                Map<String, INDArray> feeds = new LinkedHashMap<>();
+                for (String in : ort.inputNames()) {
+                    if (set.feeds().containsKey(in)) feeds.put(in, set.feeds().get(in));
+                }
+                Map<String, INDArray> out = ort.run(feeds, new ArrayList<>(set.expected().keySet()));
+                for (Map.Entry<String, INDArray> e : set.expected().entrySet()) {
+                    Comparison cmp = compare(out.get(e.getKey()), e.getValue(), set.rtol().get(e.getKey()), ATOL);
+                    if (cmp.problem != null) {
+                        return set.name() + " output '" + e.getKey() + "': " + cmp.problem;
+                    }
+                }
+            }
+            return null;
+        } catch (RuntimeException e) {
+            return "ONNX Runtime: " + String.valueOf(e.getMessage()).replace('\n', ' ');
         }
     }
 

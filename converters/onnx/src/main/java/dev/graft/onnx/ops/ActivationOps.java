@@ -1,6 +1,7 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
@@ -45,6 +46,12 @@ public final class ActivationOps implements OnnxOpFamily {
         r.importer("Softmax", 13, (n, ctx) -> softmax13(n, ctx, false));
         r.importer("LogSoftmax", 1, (n, ctx) -> softmaxLegacy(n, ctx, true));
         r.importer("LogSoftmax", 13, (n, ctx) -> softmax13(n, ctx, true));
+
+        r.exporter("sigmoid", (op, ctx) -> ctx.same(op, "Sigmoid"));
+        r.exporter("softmax", (op, ctx) -> {
+            long[] dims = ExportContext.intArgs(op);
+            ctx.node("Softmax", ctx.input(op, 0)).attr("axis", dims.length > 0 ? dims[0] : -1L).to(ctx.output(op, 0));
+        });
     }
 
     /** max(x, 0): the positive part. */

@@ -1,6 +1,7 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
@@ -50,6 +51,13 @@ public final class ElementwiseOps implements OnnxOpFamily {
             for (int i = 1; i < xs.size(); i++) acc = acc.add(xs.get(i));
             ctx.setOutput(n, 0, xs.size() == 1 ? acc : acc.div(xs.size()));
         });
+
+        // SameDiff's pairwise ops broadcast as numpy does, as ONNX's do from opset 7.
+        r.exporter("add", (op, ctx) -> ctx.same(op, "Add"));
+        r.exporter("subtract", (op, ctx) -> ctx.same(op, "Sub"));
+        r.exporter("multiply", (op, ctx) -> ctx.same(op, "Mul"));
+        r.exporter("divide", (op, ctx) -> ctx.same(op, "Div"));
+        r.exporter("identity", (op, ctx) -> ctx.same(op, "Identity"));
     }
 
     private static void binary(ConverterRegistry.Builder r, String op, BinaryOperator<SDVariable> f) {

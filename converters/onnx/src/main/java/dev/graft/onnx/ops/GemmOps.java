@@ -1,12 +1,14 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
 import java.util.Arrays;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -19,6 +21,54 @@ public final class GemmOps implements OnnxOpFamily {
         // From opset 7 C broadcasts unidirectionally (numpy) to [M, N]; from 11 it is optional.
         r.importer("Gemm", 7, GemmOps::gemm);
         r.importer("MatMul", 1, GemmOps::matmul);
+
+        r.exporter("matmul", GemmOps::exportMatmul);
+    }
+
+    /**
+     * SameDiff's mmul (transpose flags, alpha) as MatMul; transposed operands of rank 2 become one Gemm,
+     * other ranks swap their last two axes first.
+     */
+    private static void exportMatmul(SameDiffOp op, ExportContext ctx) {
+        long[] flags = ExportContext.intArgs(op);
+        boolean ta = flags.length > 0 && flags[0] != 0;
+        boolean tb = flags.length > 1 && flags[1] != 0;
+        boolean tr = flags.length > 2 && flags[2] != 0;
+        double[] t = ExportContext.floatArgs(op);
+        double alpha = t.length > 0 ? t[0] : 1.0;
+        String a = ctx.input(op, 0);
+        String b = ctx.input(op, 1);
+        String out = ctx.output(op, 0);
+        int ra = ctx.rank(a);
+        int rb = ctx.rank(b);
+        if (ra == 2 && rb == 2 && !tr && (ta || tb || alpha != 1.0)) {
+            ctx.node("Gemm", a, b).attr("transA", ta ? 1L : 0L).attr("transB", tb ? 1L : 0L)
+                    .attr("alpha", (float) alpha).to(out);
+            return;
+        }
+        if (ta) a = swapLastTwo(ctx, a, ra);
+        if (tb) b = swapLastTwo(ctx, b, rb);
+        boolean scaled = alpha != 1.0;
+        String product = scaled || tr ? ctx.node("MatMul", a, b).build() : ctx.node("MatMul", a, b).to(out);
+        if (scaled) {
+            String s = ctx.scalar(ctx.dataType(ctx.input(op, 0)), alpha);
+            product = tr ? ctx.node("Mul", product, s).build() : ctx.node("Mul", product, s).to(out);
+        }
+        if (tr) {
+            ctx.node("Transpose", product).attr("perm", swapPerm(Math.max(ra, rb))).to(out);
+        }
+    }
+
+    private static String swapLastTwo(ExportContext ctx, String x, int rank) {
+        return ctx.node("Transpose", x).attr("perm", swapPerm(rank)).build();
+    }
+
+    private static long[] swapPerm(int rank) {
+        long[] perm = new long[rank];
+        for (int i = 0; i < rank; i++) perm[i] = i;
+        perm[rank - 2] = rank - 1;
+        perm[rank - 1] = rank - 2;
+        return perm;
     }
 
     /**

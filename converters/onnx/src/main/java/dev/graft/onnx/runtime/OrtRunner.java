@@ -46,6 +46,16 @@ public final class OrtRunner implements AutoCloseable {
         }
     }
 
+    /** A model held in memory (an export being checked); {@code label} names it in errors. */
+    public OrtRunner(byte[] model, String label) {
+        this.file = Path.of(label);
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            this.session = env.createSession(model, options);
+        } catch (OrtException e) {
+            throw new GraftException(label + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
+        }
+    }
+
     public List<String> inputNames() {
         return new ArrayList<>(session.getInputNames());
     }
