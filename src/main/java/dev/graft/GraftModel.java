@@ -143,6 +143,18 @@ public final class GraftModel {
         return sourceNodes;
     }
 
+    /**
+     * Exports the model to ONNX at the default opset (17), written atomically; the model's outputs become
+     * the ONNX outputs. See {@link dev.graft.onnx.export.OnnxExporter} for opsets, output selection, metadata.
+     */
+    public dev.graft.onnx.export.OnnxExporter.Result exportOnnx(Path file) {
+        return exportOnnx(file, dev.graft.onnx.export.OnnxExporter.Options.defaults());
+    }
+
+    public dev.graft.onnx.export.OnnxExporter.Result exportOnnx(Path file, dev.graft.onnx.export.OnnxExporter.Options options) {
+        return new dev.graft.onnx.export.OnnxExporter().write(this, file, options);
+    }
+
     /** The source node a SameDiff op was made from, e.g. "Node 'conv1' (Conv, opset 13)", or null. */
     public String originOf(String opName) {
         return opOrigins.get(opName);

@@ -40,6 +40,11 @@ final class ConformanceCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "Print only failures and the summary.")
     boolean quiet;
 
+    @Option(names = "--roundtrip", description = "Also export each case that imports and run the export in ONNX Runtime: "
+            + "once as the exporter writes by default (intact source nodes written back), once with every SameDiff op "
+            + "spelled out by its exporter.")
+    boolean roundTrip;
+
     @Spec
     CommandSpec spec;
 
@@ -51,10 +56,16 @@ final class ConformanceCommand implements Callable<Integer> {
             Pattern p = Pattern.compile(filter);
             cases = cases.stream().filter(c -> p.matcher(c.getFileName().toString()).find()).toList();
         }
-        ConformanceRunner runner = new ConformanceRunner(dump);
+        ConformanceRunner runner = new ConformanceRunner(dump, roundTrip);
         List<ConformanceCase> results = runner.runAll(cases, r -> {
-            if (!quiet || r.status() == ConformanceCase.Status.FAILED) {
+            boolean roundTripFailed = r.roundTrip() == ConformanceCase.Status.FAILED || r.lowered() == ConformanceCase.Status.FAILED;
+            if (!quiet || r.status() == ConformanceCase.Status.FAILED || roundTripFailed) {
                 out.printf("%-7s %s/%s%s%n", r.status(), r.suite(), r.name(), r.reason() == null ? "" : "  " + r.reason());
+                if (r.roundTrip() != null) {
+                    out.printf("        round trip %s%s; spelled out %s%s%n", r.roundTrip(),
+                            r.roundTripReason() == null ? "" : " (" + r.roundTripReason() + ")", r.lowered(),
+                            r.loweredReason() == null ? "" : " (" + r.loweredReason() + ")");
+                }
                 out.flush();
             }
         });
@@ -66,22 +77,44 @@ final class ConformanceCommand implements Callable<Integer> {
         if (report != null) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("tolerance", Map.of("rtol", ConformanceRunner.RTOL, "atol", ConformanceRunner.ATOL));
-            doc.put("summary", Map.of("passed", passed, "failed", failed, "skipped", skipped,
+            Map<String, Object> summary = new LinkedHashMap<>(Map.of("passed", passed, "failed", failed, "skipped", skipped,
                     "in_scope", scopeTotal, "in_scope_passed", scopePassed));
+            if (roundTrip) {
+                summary.put("in_scope_round_trip_passed", roundTrips(results, false));
+                summary.put("in_scope_spelled_out_passed", roundTrips(results, true));
+            }
+            doc.put("summary", summary);
             doc.put("cases", results);
             AtomicFiles.write(report, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
         }
         if (markdown != null) {
             String command = "./graft conformance " + String.join(" ", dirs.stream().map(Path::toString).toList())
-                    + " --markdown " + markdown.getFileName();
+                    + (roundTrip ? " --roundtrip" : "") + " --markdown " + markdown.getFileName();
             AtomicFiles.write(markdown, dev.graft.onnx.conformance.ConformanceMarkdown.render(results, command)
                     .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
         out.printf("in scope (all ops in graft's op families): %d of %d passed (%.1f %%)%n", scopePassed, scopeTotal,
                 scopeTotal == 0 ? 0.0 : 100.0 * scopePassed / scopeTotal);
+        if (roundTrip) {
+            long rt = roundTrips(results, false);
+            long lowered = roundTrips(results, true);
+            out.printf("round trip (import, export, ONNX Runtime), in scope: %d of %d passed (%.1f %%); with every op "
+                            + "spelled out: %d of %d (%.1f %%)%n", rt, scopeTotal, percent(rt, scopeTotal), lowered, scopeTotal,
+                    percent(lowered, scopeTotal));
+        }
         out.printf("%d passed, %d failed, %d skipped%n", passed, failed, skipped);
         out.flush();
         return GraftCli.OK;
+    }
+
+    private static double percent(long n, long of) {
+        return of == 0 ? 0.0 : 100.0 * n / of;
+    }
+
+    /** In-scope cases whose round trip (the default one, or the spelled-out one) passed. */
+    private static long roundTrips(List<ConformanceCase> results, boolean spelledOut) {
+        return results.stream().filter(r -> r.inScope()
+                && (spelledOut ? r.lowered() : r.roundTrip()) == ConformanceCase.Status.PASSED).count();
     }
 
     private static long count(List<ConformanceCase> results, ConformanceCase.Status status, boolean scopeOnly) {

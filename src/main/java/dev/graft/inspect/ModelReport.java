@@ -7,6 +7,7 @@ import dev.graft.GraftException;
 import dev.graft.GraftModel;
 import dev.graft.onnx.ConverterRegistry;
 import dev.graft.onnx.OnnxImporter;
+import dev.graft.onnx.export.OnnxExporter;
 import dev.graft.onnx.OnnxModelReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +22,8 @@ public record ModelReport(String file, String format, long irVersion, int opset,
                           List<String> inputs, List<String> outputs, int nodeCount, long parameterCount,
                           Map<String, Integer> opHistogram, Map<String, String> converters,
                           List<String> unsupportedOps, boolean imports,
-                          String importError, List<String> suggestedCuts) {
+                          String importError, List<String> suggestedCuts, List<String> exportBlockers,
+                          List<String> spelledOutExportBlockers, int nodesWrittenBack) {
 
     /** Ops that pass a classifier's logits through unchanged in shape (walked over to find the classifier). */
     private static final Set<String> PASS_THROUGH = Set.of("Softmax", "LogSoftmax", "Sigmoid", "Identity",
@@ -63,10 +65,21 @@ public record ModelReport(String file, String format, long irVersion, int opset,
             graph.getInputList().forEach(v -> inputs.add(v.getName()));
             graph.getOutputList().forEach(v -> outputs.add(v.getName()));
         }
+        // Pre-flight for the way back: the default export (intact nodes written back as they were) and the
+        // export after fine-tuning changed nodes (every SameDiff op spelled out by its exporter).
+        List<String> exportBlockers = List.of();
+        List<String> spelledOutBlockers = List.of();
+        int writtenBack = 0;
+        if (imported != null) {
+            OnnxExporter exporter = new OnnxExporter(registry);
+            exportBlockers = exporter.exportBlockers(imported, List.of(), true);
+            spelledOutBlockers = exporter.exportBlockers(imported, List.of(), false);
+            writtenBack = exporter.writableSourceNodes(imported);
+        }
         return new ModelReport(file.toString(), "onnx", model.getIrVersion(), opset,
                 (model.getProducerName() + " " + model.getProducerVersion()).trim(), inputs, outputs,
                 graph.getNodeCount(), imported == null ? -1 : imported.parameterCount(), histogram, converters, unsupportedList,
-                imported != null, error, suggestedCuts(graph));
+                imported != null, error, suggestedCuts(graph), exportBlockers, spelledOutBlockers, writtenBack);
     }
 
     /**
@@ -123,6 +136,18 @@ public record ModelReport(String file, String format, long irVersion, int opset,
         opHistogram.forEach((op, c) -> sb.append(String.format("  %-28s %5d    %s%n", op, c, converters.get(op))));
         sb.append("import:     ").append(imports ? "yes, every op has a converter"
                 : "NO: " + (unsupportedOps.isEmpty() ? importError : "unsupported " + unsupportedOps)).append('\n');
+        if (imports) {
+            sb.append("export:     ").append(exportBlockers.isEmpty()
+                    ? "yes, at opset " + OnnxExporter.DEFAULT_OPSET + ": " + nodesWrittenBack + " of " + nodeCount
+                    + " nodes written back as they are" + (nodesWrittenBack < nodeCount
+                            ? " (constants folded; other nodes spelled out op by op)" : "")
+                    : "NO: SameDiff ops without an ONNX exporter:\n    " + String.join("\n    ", exportBlockers)).append('\n');
+            sb.append("after fine-tuning changes nodes: ").append(spelledOutExportBlockers.isEmpty()
+                    ? "every op can be spelled out for export"
+                    : "these SameDiff ops could not be exported:\n    " + String.join("\n    ", spelledOutExportBlockers)).append('\n');
+        } else {
+            sb.append("export:     not checked (the model does not import)\n");
+        }
         sb.append("cut points: ").append(suggestedCuts.isEmpty() ? "none found (no Gemm/MatMul or pooled 1x1 Conv classifier at the end)"
                 : String.join(", ", suggestedCuts) + " (input of the final classifier)").append('\n');
         return sb.toString();

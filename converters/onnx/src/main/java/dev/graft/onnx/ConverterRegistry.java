@@ -117,6 +117,13 @@ public final class ConverterRegistry {
         return e == null ? Optional.empty() : Optional.of(e.getValue());
     }
 
+    /** The since-version of graft's importer serving this op at this opset, or -1 when none does. */
+    public int importerSince(String domain, String opType, int opset) {
+        NavigableMap<Integer, NodeImporter> versions = importers.get(new Key(normalizeDomain(domain), opType));
+        Integer since = versions == null ? null : versions.floorKey(opset);
+        return since == null ? -1 : since;
+    }
+
     /**
      * Which converter serves this op at this opset, e.g. "ConvOps (Conv-11)": the family and the op version
      * whose semantics apply; empty when none does.

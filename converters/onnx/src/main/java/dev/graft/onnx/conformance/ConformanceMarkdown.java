@@ -25,6 +25,16 @@ public final class ConformanceMarkdown {
         long scopePassed = results.stream().filter(r -> r.inScope() && r.status() == ConformanceCase.Status.PASSED).count();
         sb.append(String.format("**In scope: %d of %d cases pass (%.1f %%).**%n%n", scopePassed, scope,
                 scope == 0 ? 0.0 : 100.0 * scopePassed / scope));
+        boolean roundTrips = results.stream().anyMatch(r -> r.roundTrip() != null);
+        if (roundTrips) {
+            long rt = results.stream().filter(r -> r.inScope() && r.roundTrip() == ConformanceCase.Status.PASSED).count();
+            long lo = results.stream().filter(r -> r.inScope() && r.lowered() == ConformanceCase.Status.PASSED).count();
+            sb.append("**Round trip** (import, export to ONNX, ONNX Runtime, same references and tolerance), in scope: ")
+                    .append(String.format("%d of %d (%.1f %%) as the exporter writes by default (intact source nodes written "
+                            + "back as they were); %d of %d (%.1f %%) with every SameDiff op spelled out by its exporter "
+                            + "(what a fine-tuned or hand-built graph goes through).%n%n", rt, scope, 100.0 * rt / Math.max(1, scope),
+                            lo, scope, 100.0 * lo / Math.max(1, scope)));
+        }
         sb.append("| suite | passed | failed | skipped | in scope | in scope passed |\n|---|---:|---:|---:|---:|---:|\n");
         Map<String, long[]> bySuite = new TreeMap<>();
         for (ConformanceCase r : results) {
@@ -42,17 +52,22 @@ public final class ConformanceMarkdown {
         });
         sb.append(String.format("| **all** | %d | %d | %d | %d | %d |%n%n", total[0], total[1], total[2], total[3], total[4]));
 
-        sb.append("## Per op (in-scope cases that use the op)\n\n| op | cases | passed |\n|---|---:|---:|\n");
+        sb.append("## Per op (in-scope cases that use the op)\n\n")
+                .append(roundTrips ? "| op | cases | passed | round trip | spelled out |\n|---|---:|---:|---:|---:|\n"
+                        : "| op | cases | passed |\n|---|---:|---:|\n");
         Map<String, long[]> byOp = new TreeMap<>();
         for (ConformanceCase r : results) {
             if (!r.inScope()) continue;
             for (String op : r.ops()) {
-                long[] c = byOp.computeIfAbsent(op, k -> new long[2]);
+                long[] c = byOp.computeIfAbsent(op, k -> new long[4]);
                 c[0]++;
                 if (r.status() == ConformanceCase.Status.PASSED) c[1]++;
+                if (r.roundTrip() == ConformanceCase.Status.PASSED) c[2]++;
+                if (r.lowered() == ConformanceCase.Status.PASSED) c[3]++;
             }
         }
-        byOp.forEach((op, c) -> sb.append(String.format("| %s | %d | %d |%n", op, c[0], c[1])));
+        byOp.forEach((op, c) -> sb.append(roundTrips ? String.format("| %s | %d | %d | %d | %d |%n", op, c[0], c[1], c[2], c[3])
+                : String.format("| %s | %d | %d |%n", op, c[0], c[1])));
 
         sb.append("\n## In-scope cases that fail\n\n");
         List<ConformanceCase> failed = results.stream()
@@ -64,6 +79,22 @@ public final class ConformanceMarkdown {
             for (ConformanceCase r : failed) {
                 sb.append("| ").append(r.suite()).append('/').append(r.name()).append(" | ")
                         .append(shorten(r.reason())).append(" |\n");
+            }
+        }
+
+        if (roundTrips) {
+            sb.append("\n## In-scope cases that import but fail a round trip\n\n");
+            List<ConformanceCase> rtFailed = results.stream().filter(r -> r.inScope() && r.status() == ConformanceCase.Status.PASSED
+                    && (r.roundTrip() != ConformanceCase.Status.PASSED || r.lowered() != ConformanceCase.Status.PASSED)).toList();
+            if (rtFailed.isEmpty()) {
+                sb.append("None.\n");
+            } else {
+                sb.append("| case | default export | spelled out |\n|---|---|---|\n");
+                for (ConformanceCase r : rtFailed) {
+                    sb.append("| ").append(r.suite()).append('/').append(r.name()).append(" | ")
+                            .append(r.roundTrip() == ConformanceCase.Status.PASSED ? "passes" : shorten(r.roundTripReason())).append(" | ")
+                            .append(r.lowered() == ConformanceCase.Status.PASSED ? "passes" : shorten(r.loweredReason())).append(" |\n");
+                }
             }
         }
 

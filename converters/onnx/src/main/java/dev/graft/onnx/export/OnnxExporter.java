@@ -71,34 +71,43 @@ public final class OnnxExporter {
      * @param metadata       extra metadata_props (e.g. a training summary)
      */
     public record Options(int opset, List<String> outputs, boolean useSourceNodes, Map<String, String> metadata,
-                          long sizeLimit) {
+                          long sizeLimit, Map<String, INDArray> probeInputs) {
         public Options {
             outputs = List.copyOf(outputs);
             metadata = Map.copyOf(metadata);
+            probeInputs = Map.copyOf(probeInputs);
         }
 
         public static Options defaults() {
-            return new Options(DEFAULT_OPSET, List.of(), true, Map.of(), PROTOBUF_LIMIT);
+            return new Options(DEFAULT_OPSET, List.of(), true, Map.of(), PROTOBUF_LIMIT, Map.of());
         }
 
         public Options withOpset(int v) {
-            return new Options(v, outputs, useSourceNodes, metadata, sizeLimit);
+            return new Options(v, outputs, useSourceNodes, metadata, sizeLimit, probeInputs);
         }
 
         public Options withOutputs(List<String> v) {
-            return new Options(opset, v, useSourceNodes, metadata, sizeLimit);
+            return new Options(opset, v, useSourceNodes, metadata, sizeLimit, probeInputs);
         }
 
         public Options withSourceNodes(boolean v) {
-            return new Options(opset, outputs, v, metadata, sizeLimit);
+            return new Options(opset, outputs, v, metadata, sizeLimit, probeInputs);
         }
 
         public Options withMetadata(Map<String, String> v) {
-            return new Options(opset, outputs, useSourceNodes, v, sizeLimit);
+            return new Options(opset, outputs, useSourceNodes, v, sizeLimit, probeInputs);
+        }
+
+        /**
+         * Real inputs to run the graph on once, to learn the ranks of its values (default: inputs made up
+         * from the declared shapes, dynamic sizes 2 and 5, floats 0.5, integers 1).
+         */
+        public Options withProbeInputs(Map<String, INDArray> v) {
+            return new Options(opset, outputs, useSourceNodes, metadata, sizeLimit, v);
         }
 
         Options withSizeLimit(long v) {
-            return new Options(opset, outputs, useSourceNodes, metadata, v);
+            return new Options(opset, outputs, useSourceNodes, metadata, v, probeInputs);
         }
     }
 
@@ -138,7 +147,7 @@ public final class OnnxExporter {
         }
         List<SameDiffOp> needed = neededOps(sd, outputs);
         Map<String, GraftModel.SourceNode> keptNodes = options.useSourceNodes()
-                ? intactSourceNodes(model, needed, outputs, options.opset()) : Map.of();
+                ? intactSourceNodes(model, needed, outputs, options.opset(), registry) : Map.of();
 
         List<SameDiffOp> spelledOut = new ArrayList<>();
         for (SameDiffOp op : needed) {
@@ -146,7 +155,7 @@ public final class OnnxExporter {
         }
         checkExportable(model, spelledOut);
 
-        Map<String, INDArray> probe = spelledOut.isEmpty() ? Map.of() : probe(model, spelledOut);
+        Map<String, INDArray> probe = spelledOut.isEmpty() ? Map.of() : probe(model, spelledOut, options.probeInputs());
         ExportContext ctx = new ExportContext(sd, options.opset(), probe::get, model::originOf);
         Set<GraftModel.SourceNode> written = new HashSet<>();
         for (SameDiffOp op : needed) {
@@ -196,12 +205,19 @@ public final class OnnxExporter {
      * SameDiff op types the model's needed ops use that no exporter handles and that are not covered by
      * intact source nodes, as "type (count, first op 'x' made from Node ...)": empty when the model exports.
      */
-    public List<String> exportBlockers(GraftModel model, List<String> outputs) {
+    public List<String> exportBlockers(GraftModel model, List<String> outputs, boolean useSourceNodes) {
         List<String> outs = outputs == null || outputs.isEmpty() ? model.outputNames() : outputs;
         List<SameDiffOp> needed = neededOps(model.sameDiff(), outs);
-        Map<String, GraftModel.SourceNode> kept = intactSourceNodes(model, needed, outs, DEFAULT_OPSET);
+        Map<String, GraftModel.SourceNode> kept = useSourceNodes
+                ? intactSourceNodes(model, needed, outs, DEFAULT_OPSET, registry) : Map.of();
         List<SameDiffOp> rest = needed.stream().filter(op -> !kept.containsKey(op.getName())).toList();
         return missingExporters(model, rest);
+    }
+
+    /** How many source nodes the default export writes back as they were (at the default opset). */
+    public int writableSourceNodes(GraftModel model) {
+        List<SameDiffOp> needed = neededOps(model.sameDiff(), model.outputNames());
+        return new HashSet<>(intactSourceNodes(model, needed, model.outputNames(), DEFAULT_OPSET, registry).values()).size();
     }
 
     private List<String> missingExporters(GraftModel model, List<SameDiffOp> ops) {
@@ -272,10 +288,12 @@ public final class OnnxExporter {
     /**
      * Source nodes that can be written back as they were, by the names of their SameDiff ops: every op made
      * from the node is still there with the same wiring, no value internal to the node is read from outside
-     * it, and the node's ONNX schema is the same at the target opset.
+     * it, and the node means the same at the target opset: ONNX's schema is the same or only widened its
+     * types, and graft's importer is the same version (graft registers a new one where the meaning changed,
+     * e.g. PRelu's slope broadcasting at 7, which onnx's version converter treats as compatible).
      */
     static Map<String, GraftModel.SourceNode> intactSourceNodes(GraftModel model, List<SameDiffOp> needed,
-                                                                List<String> outputs, int opset) {
+                                                                List<String> outputs, int opset, ConverterRegistry registry) {
         SameDiff sd = model.sameDiff();
         Set<String> neededNames = new HashSet<>();
         needed.forEach(op -> neededNames.add(op.getName()));
@@ -286,6 +304,8 @@ public final class OnnxExporter {
         }
         Map<String, GraftModel.SourceNode> kept = new HashMap<>();
         for (GraftModel.SourceNode node : model.sourceNodes()) {
+            if (registry.importerSince(node.domain(), node.opType(), node.opset())
+                    != registry.importerSince(node.domain(), node.opType(), opset)) continue;
             if (!node.domain().isEmpty() || !OnnxOpVersions.writableAt(node.opType(), node.opset(), opset,
                     (int) node.outputs().stream().filter(o -> !o.isEmpty()).count())) continue;
             if (node.ops().keySet().stream().noneMatch(neededNames::contains)) continue;
@@ -331,20 +351,25 @@ public final class OnnxExporter {
     }
 
     /**
-     * Runs the graph once on a probe input (dynamic sizes 2 for the first axis, 5 elsewhere; integer inputs
-     * zero) and keeps every value the spelled-out ops read or write: their ranks and element types guide
-     * the exporters. The sizes are arbitrary; exporters must not bake them in.
+     * Runs the graph once on a probe input (given, or made up: dynamic sizes 2 for the first axis and 5
+     * elsewhere, floats 0.5, integers 1 so that no integer division by zero can bring the JVM down) and
+     * keeps every value the spelled-out ops read or write: their ranks and element types guide the
+     * exporters. The sizes are arbitrary; exporters must not bake them in.
      */
-    private static Map<String, INDArray> probe(GraftModel model, List<SameDiffOp> ops) {
+    private static Map<String, INDArray> probe(GraftModel model, List<SameDiffOp> ops, Map<String, INDArray> given) {
         SameDiff sd = model.sameDiff();
         Map<String, INDArray> feeds = new LinkedHashMap<>();
         for (SDVariable v : sd.variables()) {
             if (v.getVariableType() != VariableType.PLACEHOLDER) continue;
+            if (given.containsKey(v.name())) {
+                feeds.put(v.name(), given.get(v.name()));
+                continue;
+            }
             long[] shape = shapeOf(model, v);
             if (shape == null) continue;
             long[] concrete = shape.clone();
             for (int d = 0; d < concrete.length; d++) if (concrete[d] < 0) concrete[d] = d == 0 ? 2 : 5;
-            feeds.put(v.name(), Nd4j.zeros(v.dataType(), concrete).addi(v.dataType().isFPType() ? 0.5 : 0));
+            feeds.put(v.name(), Nd4j.ones(v.dataType(), concrete).muli(v.dataType().isFPType() ? 0.5 : 1));
         }
         Set<String> names = new LinkedHashSet<>();
         for (SameDiffOp op : ops) {
