@@ -289,8 +289,7 @@ public final class OnnxExporter {
      * Source nodes that can be written back as they were, by the names of their SameDiff ops: every op made
      * from the node is still there with the same wiring, no value internal to the node is read from outside
      * it, and the node means the same at the target opset: ONNX's schema is the same or only widened its
-     * types, and graft's importer is the same version (graft registers a new one where the meaning changed,
-     * e.g. PRelu's slope broadcasting at 7, which onnx's version converter treats as compatible).
+     * types (see {@link OnnxOpVersions#writableAt}).
      */
     static Map<String, GraftModel.SourceNode> intactSourceNodes(GraftModel model, List<SameDiffOp> needed,
                                                                 List<String> outputs, int opset, ConverterRegistry registry) {
@@ -304,8 +303,6 @@ public final class OnnxExporter {
         }
         Map<String, GraftModel.SourceNode> kept = new HashMap<>();
         for (GraftModel.SourceNode node : model.sourceNodes()) {
-            if (registry.importerSince(node.domain(), node.opType(), node.opset())
-                    != registry.importerSince(node.domain(), node.opType(), opset)) continue;
             if (!node.domain().isEmpty() || !OnnxOpVersions.writableAt(node.opType(), node.opset(), opset,
                     (int) node.outputs().stream().filter(o -> !o.isEmpty()).count())) continue;
             if (node.ops().keySet().stream().noneMatch(neededNames::contains)) continue;
