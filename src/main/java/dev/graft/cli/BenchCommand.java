@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print numbers next to a peer run in the same process.",
-        subcommands = {BenchCommand.ImportBench.class, BenchCommand.RunBench.class})
+        subcommands = {BenchCommand.ImportBench.class, BenchCommand.RunBench.class, BenchCommand.ExportBench.class})
 final class BenchCommand {
 
     @Command(name = "import", mixinStandardHelpOptions = true,
@@ -126,6 +126,80 @@ final class BenchCommand {
                 out.flush();
             }
             out.println("ratio = graft (SameDiff) median / ONNX Runtime median; both on the CPU, same inputs");
+            return GraftCli.OK;
+        }
+    }
+
+    @Command(name = "export", mixinStandardHelpOptions = true,
+            description = "Export each model with graft, then time ONNX Runtime on the export next to the source, "
+                    + "interleaved in one process, same inputs; prints node counts, export time and the latency ratio.")
+    static final class ExportBench implements Callable<Integer> {
+
+        @Parameters(arity = "1..*", paramLabel = "MODEL", description = "ONNX files.")
+        List<Path> models;
+
+        @Option(names = "--batch", description = "Size of the first dynamic dimension (default: ${DEFAULT-VALUE}).", defaultValue = "32")
+        int batch;
+
+        @Option(names = "--repeat", description = "Timed runs per model after 10 warm-up runs (default: ${DEFAULT-VALUE}).", defaultValue = "100")
+        int repeat;
+
+        @Option(names = "--spell-out", description = "Export with every SameDiff op spelled out (no source node written back).")
+        boolean spellOut;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(machine() + String.format("; batch %d; ONNX Runtime medians of %d interleaved runs after 10 warm-up%s",
+                    batch, repeat, spellOut ? "; every op spelled out" : ""));
+            out.printf("%-44s | %6s %6s | %9s | %12s %12s | %6s%n", "model", "nodes", "export", "export ms",
+                    "source ms", "export ms", "ratio");
+            Path tmp = java.nio.file.Files.createTempDirectory("graft-bench");
+            try {
+                for (Path m : models) {
+                    GraftModel model = Graft.load(m);
+                    Path exported = tmp.resolve(m.getFileName().toString().replace(".onnx", "") + "-" + Math.abs(m.hashCode()) + ".onnx");
+                    long t0 = System.nanoTime();
+                    var result = new dev.graft.onnx.export.OnnxExporter().write(model, exported,
+                            dev.graft.onnx.export.OnnxExporter.Options.defaults().withSourceNodes(!spellOut));
+                    double exportMs = (System.nanoTime() - t0) / 1e6;
+                    var feeds = Inputs.completeRandom(model.inputs(), java.util.Map.of(), batch, 1);
+                    double[] source = new double[repeat];
+                    double[] export = new double[repeat];
+                    try (OrtRunner a = new OrtRunner(m); OrtRunner b = new OrtRunner(exported)) {
+                        for (int i = 0; i < 10; i++) {
+                            a.run(feeds, model.outputNames());
+                            b.run(feeds, model.outputNames());
+                        }
+                        // Interleaved, and alternating which goes first, so that drift in the machine's speed
+                        // (other processes, frequency) hits both alike.
+                        for (int i = 0; i < repeat; i++) {
+                            boolean sourceFirst = i % 2 == 0;
+                            for (int k = 0; k < 2; k++) {
+                                boolean runSource = (k == 0) == sourceFirst;
+                                long s = System.nanoTime();
+                                (runSource ? a : b).run(feeds, model.outputNames());
+                                (runSource ? source : export)[i] = (System.nanoTime() - s) / 1e6;
+                            }
+                        }
+                    }
+                    Arrays.sort(source);
+                    Arrays.sort(export);
+                    out.printf("%-44s | %6d %6d | %9.0f | %9.3f ms %9.3f ms | %5.3fx%n", shorten(m.toString()),
+                            model.source().nodeCount(), result.model().getGraph().getNodeCount(), exportMs,
+                            source[repeat / 2], export[repeat / 2], export[repeat / 2] / source[repeat / 2]);
+                    out.flush();
+                }
+            } finally {
+                try (var files = java.nio.file.Files.list(tmp)) {
+                    for (Path f : files.toList()) java.nio.file.Files.deleteIfExists(f);
+                }
+                java.nio.file.Files.deleteIfExists(tmp);
+            }
+            out.println("nodes = source / export node count; ratio = export median / source median latency in ONNX Runtime");
             return GraftCli.OK;
         }
     }

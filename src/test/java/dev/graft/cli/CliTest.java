@@ -25,7 +25,7 @@ class CliTest {
     void helpListsEveryCommandWithADescription() {
         CliRun o = CliRun.of("--help");
         assertEquals(0, o.code());
-        for (String cmd : new String[]{"inspect", "run", "verify", "conformance"}) {
+        for (String cmd : new String[]{"inspect", "run", "verify", "convert", "conformance", "bench"}) {
             assertTrue(o.out().matches("(?s).*\\n\\s+" + cmd + "\\s+\\S.*"), cmd + " missing in:\n" + o.out());
         }
     }
@@ -129,5 +129,86 @@ class CliTest {
         INDArray relu = Npy.read(dump.resolve("test_relu").resolve("output_0.npy"));
         assertArrayEquals(new long[]{3, 4, 5}, relu.shape());
         assertTrue(relu.minNumber().doubleValue() >= 0);
+    }
+
+    // ---------------------------------------------------------------- issue #3: convert, verify --against
+
+    @Test
+    void convertWritesAModelThatVerifiesAgainstItsSource() throws Exception {
+        Path out = dir.resolve("out.onnx");
+        String source = RESNET.resolve("model.onnx").toString();
+        CliRun c = CliRun.of("convert", source, out.toString(), "--opset", "17");
+        assertEquals(0, c.code(), c.err());
+        assertTrue(Files.size(out) > 100_000, "file written");
+        assertTrue(c.out().contains("opset 17") && c.out().contains("31 nodes"), c.out());
+        CliRun v = CliRun.of("verify", out.toString(), "--against", source, "--per-tensor", "--batch", "3");
+        assertEquals(0, v.code(), v.out() + v.err());
+        assertTrue(v.out().contains("comparing onnxruntime(out.onnx) with onnxruntime(model.onnx)"), v.out());
+        assertTrue(v.out().matches("(?s).*per tensor: (\\d+) shared tensors compared, \\1 agree, 0 diverge.*"), v.out());
+    }
+
+    /** A wrong weight in an export: --per-tensor names the first tensor that diverges, the node that made it. */
+    @Test
+    void perTensorNamesTheFirstDivergingTensor() throws Exception {
+        Path out = dir.resolve("out.onnx");
+        String source = RESNET.resolve("model.onnx").toString();
+        assertEquals(0, CliRun.of("convert", source, out.toString()).code());
+        var model = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(out));
+        var g = model.getGraph().toBuilder();
+        // Spoil the weight of the first Conv of the second block: everything before it must still agree.
+        var conv = g.getNodeList().stream().filter(n -> n.getOpType().equals("Conv")).toList().get(3);
+        String weight = conv.getInput(1);
+        for (int i = 0; i < g.getInitializerCount(); i++) {
+            if (g.getInitializer(i).getName().equals(weight)) {
+                var arr = dev.graft.onnx.OnnxTensors.toArray(g.getInitializer(i), null, weight).addi(0.5);
+                g.setInitializer(i, dev.graft.onnx.OnnxTensors.toProto(weight, arr));
+            }
+        }
+        Files.write(out, model.toBuilder().setGraph(g).build().toByteArray());
+        CliRun v = CliRun.of("verify", out.toString(), "--against", source, "--per-tensor");
+        assertEquals(1, v.code(), v.out() + v.err());
+        assertTrue(v.out().contains("first divergence: " + conv.getOutput(0) + " (from node '" + conv.getName() + "' (Conv))"),
+                v.out());
+    }
+
+    @Test
+    void convertCanCutAtAnInnerTensor() throws Exception {
+        Path out = dir.resolve("trunk.onnx");
+        CliRun c = CliRun.of("convert", RESNET.resolve("model.onnx").toString(), out.toString(), "--output", "/Flatten_output_0");
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.out().contains("outputs: [/Flatten_output_0]"), c.out());
+    }
+
+    @Test
+    void convertRefusesBadRequestsAndWritesNothing() {
+        Path out = dir.resolve("x.onnx");
+        CliRun opset = CliRun.of("convert", RESNET.resolve("model.onnx").toString(), out.toString(), "--opset", "22");
+        assertEquals(2, opset.code());
+        assertTrue(opset.err().contains("opset 22") && opset.err().contains("13 to 21"), opset.err());
+        CliRun name = CliRun.of("convert", RESNET.resolve("model.onnx").toString(), out.toString(), "--output", "nope");
+        assertEquals(2, name.code());
+        assertTrue(name.err().contains("Unknown output 'nope'"), name.err());
+        CliRun missing = CliRun.of("convert", dir.resolve("absent.onnx").toString(), out.toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("absent.onnx"), missing.err());
+        assertTrue(Files.notExists(out));
+    }
+
+    @Test
+    void inspectSaysWhetherTheModelExportsBack() throws Exception {
+        CliRun t = CliRun.of("inspect", RESNET.resolve("model.onnx").toString());
+        assertEquals(0, t.code(), t.err());
+        assertTrue(t.out().contains("export:     yes, at opset 17: 31 of 31 nodes written back as they are"), t.out());
+        JsonNode j = new ObjectMapper().readTree(CliRun.of("inspect", RESNET.resolve("model.onnx").toString(), "--json").out());
+        assertEquals(0, j.get("exportBlockers").size());
+        assertEquals(31, j.get("nodesWrittenBack").asInt());
+    }
+
+    @Test
+    void conformanceReportsRoundTrips() {
+        CliRun o = CliRun.of("conformance", "/usr/share/libonnx-testdata/data/node", "--filter", "^test_(relu|softmax_axis_1)$",
+                "--roundtrip");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().contains("round trip (import, export, ONNX Runtime), in scope: 2 of 2 passed"), o.out());
     }
 }
