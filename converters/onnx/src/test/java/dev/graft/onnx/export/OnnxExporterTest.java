@@ -116,6 +116,34 @@ class OnnxExporterTest {
         assertEquals("graft", exported.getProducerName());
     }
 
+    /**
+     * The same fixtures with every SameDiff op spelled out by its exporter (what a fine-tuned graph whose
+     * nodes changed goes through): still PyTorch's numbers. Node counts are printed, not bounded: the
+     * importer's expansions (BatchNormalization as scale and shift, ...) come back as several nodes.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"resnet_small", "mobilenet_v2", "squeezenet", "mlp_layernorm_gelu", "transformer_encoder",
+            "deep_mlp_500"})
+    void spelledOutFixtureMatchesPyTorch(String name) throws Exception {
+        GraftModel model = Graft.load(MODELS.resolve(name).resolve("model.onnx"));
+        Path out = EXPORTED.resolve("spelled-out").resolve(name + ".onnx");
+        OnnxExporter.Result result = model.exportOnnx(out, OnnxExporter.Options.defaults().withSourceNodes(false));
+        assertEquals(0, result.sourceNodesKept());
+        try (OrtRunner ort = new OrtRunner(out)) {
+            for (int batch : new int[]{1, 3}) {
+                INDArray x = Npy.read(MODELS.resolve(name).resolve("input_b" + batch + ".npy"));
+                INDArray expected = Npy.read(MODELS.resolve(name).resolve("output_b" + batch + ".npy"));
+                Agreement a = Agreement.of(ort.run(Map.of("input", x), List.of("output")).get("output"), expected, ATOL, 0);
+                assertTrue(a.within(), name + " batch " + batch + " vs PyTorch: " + a);
+            }
+        }
+        ModelProto m = result.model();
+        assertEquals(0, transposePairs(m), name + ": transposes of transposes");
+        assertTrue(m.getGraph().getNodeList().stream().noneMatch(n -> n.getOpType().equals("Identity")), name + ": Identity left");
+        System.out.printf("spelled out %s: %d source nodes -> %d nodes from %d SameDiff ops%n", name,
+                model.source().nodeCount(), m.getGraph().getNodeCount(), result.opsSpelledOut());
+    }
+
     /** Transpose nodes whose input is another Transpose's output (the pass must have merged them). */
     static int transposePairs(ModelProto m) {
         Map<String, NodeProto> producers = new HashMap<>();
