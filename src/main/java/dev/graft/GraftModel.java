@@ -114,6 +114,24 @@ public final class GraftModel {
         return null;
     }
 
+    /**
+     * The same graph (shared, not copied) with other outputs: model outputs keep their description, other
+     * tensors (an inner tensor to cut at, a head added to the SameDiff graph) become outputs by name. The
+     * source nodes stay known, so an export still writes the untouched part back as it was.
+     */
+    public GraftModel withOutputs(List<String> outputNames) {
+        List<TensorInfo> outs = new ArrayList<>();
+        for (String name : outputNames) {
+            if (!sameDiff.hasVariable(name)) {
+                throw new GraftException("Unknown output '" + name + "': the graph has no such tensor (outputs are "
+                        + outputNames() + "; 'graft inspect' lists the model)");
+            }
+            TensorInfo known = outputs.stream().filter(o -> o.name().equals(name)).findFirst().orElse(null);
+            outs.add(known != null ? known : new TensorInfo(name, sameDiff.getVariable(name).dataType(), null, null));
+        }
+        return new GraftModel(sameDiff, inputs, outs, source, opOrigins, sourceNodes);
+    }
+
     public SameDiff sameDiff() {
         return sameDiff;
     }

@@ -235,6 +235,36 @@ class OnnxExporterTest {
         }
     }
 
+    /**
+     * The shape of fine-tuning: an imported trunk keeps its nodes as they were, a new head built in SameDiff on
+     * an inner tensor is spelled out, and both the old output and the new head are exported.
+     */
+    @Test
+    void importedTrunkWithANewHeadExportsBothWays() throws Exception {
+        GraftModel model = Graft.load(MODELS.resolve("resnet_small").resolve("model.onnx"));
+        SameDiff sd = model.sameDiff();
+        Nd4j.getRandom().setSeed(9);
+        SDVariable features = sd.getVariable("/Flatten_output_0");
+        long width = model.run(Map.of("input", Npy.read(MODELS.resolve("resnet_small").resolve("input_b1.npy"))),
+                List.of("/Flatten_output_0")).get("/Flatten_output_0").size(1);
+        SDVariable w = sd.var("head_w", Nd4j.rand(DataType.FLOAT, width, 4).subi(0.5));
+        SDVariable b = sd.var("head_b", Nd4j.zeros(DataType.FLOAT, 4));
+        sd.nn.softmax("head", sd.mmul(features, w).add(b), 1);
+        GraftModel grafted = model.withOutputs(List.of("output", "head"));
+        Path out = dir.resolve("grafted.onnx");
+        OnnxExporter.Result r = new OnnxExporter().write(grafted, out, OnnxExporter.Options.defaults());
+        assertEquals(31, r.sourceNodesKept(), "the trunk and old classifier are written back");
+        assertEquals(3, r.opsSpelledOut(), "matmul, add, softmax of the new head");
+        INDArray x = Npy.read(MODELS.resolve("resnet_small").resolve("input_b3.npy"));
+        try (OrtRunner ort = new OrtRunner(out)) {
+            Map<String, INDArray> mine = ort.run(Map.of("input", x), List.of("output", "head"));
+            Map<String, INDArray> ref = grafted.run(Map.of("input", x), List.of("output", "head"));
+            for (String o : List.of("output", "head")) {
+                assertTrue(Agreement.of(mine.get(o), ref.get(o), ATOL, 0).within(), o);
+            }
+        }
+    }
+
     /** Ops without an exporter: one error listing every such op type; no file, an existing one untouched. */
     @Test
     void unexportableOpsAreAllListedAndNothingIsWritten() throws Exception {
