@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.GraftModel;
 import dev.graft.onnx.OnnxImporter;
+import dev.graft.onnx.OnnxModelReader;
+import dev.graft.onnx.export.OnnxExporter;
 import dev.graft.onnx.runtime.OrtRunner;
 import dev.graft.verify.Agreement;
 import java.nio.file.Path;
@@ -21,8 +23,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Op versions of opsets 18 to 21, which Debian's backend suite (onnx 1.12, up to opset 17) does not reach:
- * graft's import against ONNX Runtime 1.23 on the same one-node model and inputs. Tolerance 1e-5 absolute
- * plus 1e-4 relative: single float32 ops whose kernels may round differently.
+ * graft's import against ONNX Runtime 1.23 on the same one-node model and inputs, then the model exported
+ * back (written back, spelled out, and spelled out at opset 17) in ONNX Runtime against the same
+ * reference. Tolerance 1e-5 absolute plus 1e-4 relative: single float32 ops whose kernels may round
+ * differently.
  */
 class RecentOpsetsTest {
 
@@ -91,6 +95,22 @@ class RecentOpsetsTest {
                 assertTrue(a.within(), name + " output " + out + ": " + a.problem());
                 assertTrue(ours.get(out).dataType() == reference.get(out).dataType(),
                         name + " output " + out + ": " + ours.get(out).dataType() + " vs " + reference.get(out).dataType());
+            }
+            // Round trips: written back at the node's own opset, spelled out there, and spelled out at the
+            // default opset 17 (for an opset 18+ node this is the way down to older runtimes).
+            int own = Math.max(17, OnnxModelReader.defaultOpset(OnnxModelReader.of(file).read()));
+            for (var options : List.of(OnnxExporter.Options.defaults().withOpset(own),
+                    OnnxExporter.Options.defaults().withOpset(own).withSourceNodes(false),
+                    OnnxExporter.Options.defaults().withSourceNodes(false))) {
+                byte[] exported = new OnnxExporter().export(graft, options.withProbeInputs(feeds)).model().toByteArray();
+                try (OrtRunner back = new OrtRunner(exported, name + " exported")) {
+                    Map<String, INDArray> trip = back.run(feeds, graft.outputNames());
+                    for (String out : graft.outputNames()) {
+                        Agreement a = Agreement.of(trip.get(out), reference.get(out), 1e-5, 1e-4);
+                        assertTrue(a.within(), name + " round trip at opset " + options.opset() + (options.useSourceNodes()
+                                ? "" : ", spelled out") + ", output " + out + ": " + a.problem());
+                    }
+                }
             }
         }
     }
