@@ -91,6 +91,7 @@ public final class ShapeOps implements OnnxOpFamily {
         r.exporter("concat", ShapeOps::exportConcat);
         r.exporter("shape_of", ShapeOps::exportShapeOf);
         r.exporter("size_at", ShapeOps::exportSizeAt);
+        r.exporter("randomuniform", ShapeOps::exportRandomUniform);
     }
 
     // ---------------------------------------------------------------- export
@@ -98,7 +99,8 @@ public final class ShapeOps implements OnnxOpFamily {
     /**
      * SameDiff reshape: the target shape is the second input or the integer arguments (after a leading
      * order marker). -1 is inferred in both; a 0 is a zero-size dimension in SameDiff but "copy the input
-     * dimension" in ONNX unless allowzero (opset 14), so a constant target with a 0 sets allowzero.
+     * dimension" in ONNX unless allowzero (opset 14), so a constant target with a 0, or one computed at run
+     * time, sets allowzero.
      */
     private static void exportReshape(SameDiffOp op, ExportContext ctx) {
         String x = ctx.input(op, 0);
@@ -115,9 +117,15 @@ public final class ShapeOps implements OnnxOpFamily {
             target = Arrays.copyOfRange(args, args.length - rank, args.length);
             shape = null;
         }
-        boolean zero = target != null && Arrays.stream(target).anyMatch(v -> v == 0);
-        if (target != null) shape = ctx.longs(target);
-        else shape = int64(ctx, shape);
+        if (target == null) {
+            // Computed at run time: any 0 in it is SameDiff's literal zero (allowzero; opset 13 cannot say it).
+            ExportContext.NodeBuilder b = ctx.node("Reshape", x, int64(ctx, shape));
+            if (ctx.opset() >= 14) b.attr("allowzero", 1L);
+            b.to(out);
+            return;
+        }
+        boolean zero = Arrays.stream(target).anyMatch(v -> v == 0);
+        shape = ctx.longs(target);
         if (!zero) {
             ctx.node("Reshape", x, shape).to(out);
         } else if (ctx.opset() >= 14 && Arrays.stream(target).noneMatch(v -> v == -1)) {
@@ -184,6 +192,20 @@ public final class ShapeOps implements OnnxOpFamily {
                 ? ctx.node("Gather", shape, ctx.constant(Nd4j.scalar(DataType.LONG, a[0])))
                 : ctx.node("Slice", shape, ctx.longs(a[0]), ctx.longs(a[0] == -1 ? Long.MAX_VALUE : a[0] + 1));
         toOutput(ctx, size, DataType.LONG, out);
+    }
+
+    /**
+     * The uniform draw of training-mode Dropout: RandomUniformLike over a tensor of the requested shape. The
+     * numbers differ from SameDiff's generator, as any two runtimes' do; only the distribution is the same.
+     */
+    private static void exportRandomUniform(SameDiffOp op, ExportContext ctx) {
+        double[] t = ExportContext.floatArgs(op);
+        if (t.length < 2) throw ctx.error(op, "expects min and max, found " + Arrays.toString(t));
+        String out = ctx.output(op, 0);
+        DataType type = ctx.dataType(out);
+        String like = ctx.node("ConstantOfShape", int64(ctx, ctx.input(op, 0))).attr("value", zeroTensor(type)).build();
+        ctx.node("RandomUniformLike", like).attr("low", (float) t[t.length - 2]).attr("high", (float) t[t.length - 1])
+                .attr("dtype", (long) OnnxTensors.toOnnx(type)).to(out);
     }
 
     // ---------------------------------------------------------------- export helpers (shared by the families)
