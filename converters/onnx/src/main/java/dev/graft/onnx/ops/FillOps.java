@@ -1,6 +1,7 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
@@ -9,8 +10,10 @@ import dev.graft.onnx.ops.IndexOperands.RuntimeInts;
 import java.util.Arrays;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Ops that create or repeat elements: Expand, Tile, ConstantOfShape, Range. Sizes known at import time are
@@ -24,6 +27,75 @@ public final class FillOps implements OnnxOpFamily {
         r.importer("Tile", 6, FillOps::tile);
         r.importer("ConstantOfShape", 9, FillOps::constantOfShape);
         r.importer("Range", 11, FillOps::range);
+
+        r.exporter("tile", FillOps::exportTile);
+        r.exporter("broadcast_to", (op, ctx) -> ctx.node("Expand", ctx.input(op, 0),
+                ShapeOps.int64(ctx, ctx.input(op, 1))).to(ctx.output(op, 0)));
+        r.exporter("fill", FillOps::exportFill);
+        r.exporter("range", FillOps::exportRange);
+        r.exporter("zeroslike", (op, ctx) -> exportFilledLike(op, ctx, 0));
+        r.exporter("ones_as", (op, ctx) -> exportFilledLike(op, ctx, 1));
+    }
+
+    // ---------------------------------------------------------------- export
+
+    /** The repeats are the integer arguments or the second input. */
+    private static void exportTile(SameDiffOp op, ExportContext ctx) {
+        String reps = ctx.inputCount(op) > 1 ? ShapeOps.int64(ctx, ctx.input(op, 1)) : ctx.longs(ExportContext.intArgs(op));
+        ctx.node("Tile", ctx.input(op, 0), reps).to(ctx.output(op, 0));
+    }
+
+    /** fill(shape, value): ConstantOfShape, or Expand when the value is computed at run time. */
+    private static void exportFill(SameDiffOp op, ExportContext ctx) {
+        String out = ctx.output(op, 0);
+        DataType type = ctx.dataType(out);
+        String shape = ShapeOps.int64(ctx, ctx.input(op, 0));
+        double value;
+        if (ctx.inputCount(op) > 1) {
+            String v = ctx.input(op, 1);
+            if (!ctx.isConstant(v)) {
+                String typed = ctx.dataType(v) == type ? v : ctx.node("Cast", v).attr("to", (long) OnnxTensors.toOnnx(type)).build();
+                ctx.node("Expand", typed, shape).to(out);
+                return;
+            }
+            value = ctx.constantValue(v).getDouble(0);
+        } else {
+            double[] t = ExportContext.floatArgs(op);
+            value = t.length > 0 ? t[0] : 0;
+        }
+        ctx.node("ConstantOfShape", shape).attr("value", ShapeOps.valueTensor(type, value)).to(out);
+    }
+
+    /** range(start, limit, delta) as ONNX Range, whose three scalars have the output's type. */
+    private static void exportRange(SameDiffOp op, ExportContext ctx) {
+        String out = ctx.output(op, 0);
+        DataType type = ctx.dataType(out);
+        String[] in = new String[3];
+        if (ctx.inputCount(op) == 3) {
+            for (int i = 0; i < 3; i++) {
+                String v = ctx.input(op, i);
+                if (ctx.isConstant(v)) {
+                    in[i] = ctx.constant(Nd4j.scalar(ctx.constantValue(v).getDouble(0)).castTo(type));
+                    continue;
+                }
+                boolean scalar = ctx.rank(v) == 0;
+                if (ctx.dataType(v) != type) v = ctx.node("Cast", v).attr("to", (long) OnnxTensors.toOnnx(type)).build();
+                if (!scalar) v = ctx.node("Reshape", v, ctx.longs()).build();
+                in[i] = v;
+            }
+        } else {
+            double[] t = ExportContext.floatArgs(op);
+            if (t.length != 3) throw ctx.error(op, "expects start, limit and delta, found " + Arrays.toString(t));
+            for (int i = 0; i < 3; i++) in[i] = ctx.scalar(type, t[i]);
+        }
+        ctx.node("Range", in).to(out);
+    }
+
+    /** zeros_like / ones_like: ConstantOfShape of the input's shape, in the output's type. */
+    private static void exportFilledLike(SameDiffOp op, ExportContext ctx, double value) {
+        String out = ctx.output(op, 0);
+        String shape = ctx.node("Shape", ctx.input(op, 0)).build();
+        ctx.node("ConstantOfShape", shape).attr("value", ShapeOps.valueTensor(ctx.dataType(out), value)).to(out);
     }
 
     /** Expand = broadcasting against a zero tensor of the requested shape (differentiable, any rank). */

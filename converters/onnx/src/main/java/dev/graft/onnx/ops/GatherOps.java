@@ -3,6 +3,7 @@ package dev.graft.onnx.ops;
 import static dev.graft.onnx.ops.IndexOperands.ones;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
@@ -12,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -27,6 +29,46 @@ public final class GatherOps implements OnnxOpFamily {
     public void register(ConverterRegistry.Builder r) {
         r.importer("Gather", 1, GatherOps::gather);
         r.importer("GatherElements", 11, GatherOps::gatherElements);
+
+        r.exporter("gather", GatherOps::exportGather);
+        r.exporter("onehot", GatherOps::exportOneHot);
+    }
+
+    // ---------------------------------------------------------------- export
+
+    /** gather(x, indices, axis): the indices are the second input or follow the axis in the integer arguments. */
+    private static void exportGather(SameDiffOp op, ExportContext ctx) {
+        long[] a = ExportContext.intArgs(op);
+        if (a.length < 1) throw ctx.error(op, "has no axis");
+        String indices;
+        if (ctx.inputCount(op) > 1) {
+            indices = ctx.input(op, 1);
+            DataType t = ctx.dataType(indices);
+            if (t != DataType.INT && t != DataType.LONG) indices = ShapeOps.int64(ctx, indices);
+        } else {
+            indices = ctx.longs(Arrays.copyOfRange(a, 1, a.length));
+        }
+        ctx.node("Gather", ctx.input(op, 0), indices).attr("axis", a[0]).to(ctx.output(op, 0));
+    }
+
+    /**
+     * onehot(indices, depth, axis, on, off) as ONNX OneHot with values [off, on] of the output type. ONNX
+     * counts a negative index from the end where SameDiff gives all "off"; graft's importer only feeds
+     * non-negative indices.
+     */
+    private static void exportOneHot(SameDiffOp op, ExportContext ctx) {
+        long[] a = ExportContext.intArgs(op);
+        double[] t = ExportContext.floatArgs(op);
+        if (ctx.inputCount(op) != 1 || a.length != 2) {
+            throw ctx.error(op, "only the form with axis and depth as arguments is exported (found " + ctx.inputCount(op)
+                    + " inputs, arguments " + Arrays.toString(a) + ")");
+        }
+        String out = ctx.output(op, 0);
+        double on = t.length > 0 ? t[0] : 1;
+        double off = t.length > 1 ? t[1] : 0;
+        String values = ctx.constant(Nd4j.createFromArray(off, on).castTo(ctx.dataType(out)));
+        String depth = ctx.constant(Nd4j.scalar(DataType.LONG, a[1]));
+        ctx.node("OneHot", ctx.input(op, 0), depth, values).attr("axis", a[0]).to(out);
     }
 
     private static void gather(OnnxNode n, ImportContext ctx) {

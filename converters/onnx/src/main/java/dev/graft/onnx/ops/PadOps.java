@@ -3,6 +3,7 @@ package dev.graft.onnx.ops;
 import static dev.graft.onnx.ops.IndexOperands.ones;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
@@ -13,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.enums.PadMode;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -28,6 +30,48 @@ public final class PadOps implements OnnxOpFamily {
         r.importer("Pad", 2, (n, ctx) -> pad(n, ctx, Bounds.of(n.getLongs("pads")), null, Bounds.of((long[]) null)));
         r.importer("Pad", 11, (n, ctx) -> pad(n, ctx, Bounds.input(n, ctx, 1), ctx.optionalInput(n, 2), Bounds.of((long[]) null)));
         r.importer("Pad", 18, (n, ctx) -> pad(n, ctx, Bounds.input(n, ctx, 1), ctx.optionalInput(n, 2), Bounds.input(n, ctx, 3)));
+
+        r.exporter("pad", PadOps::exportPad);
+    }
+
+    // ---------------------------------------------------------------- export
+
+    /**
+     * SameDiff pad(x, paddings [rank, 2], mode, value): ONNX Pad with pads [begins..., ends...]. CONSTANT and
+     * REFLECT are the same in both; SYMMETRIC (edge included in the mirror) has no ONNX mode.
+     */
+    private static void exportPad(SameDiffOp op, ExportContext ctx) {
+        long[] a = ExportContext.intArgs(op);
+        double[] t = ExportContext.floatArgs(op);
+        String x = ctx.input(op, 0);
+        String mode = switch (a.length == 0 ? 0 : (int) a[0]) {
+            case 0 -> "constant";
+            case 1 -> "reflect";
+            default -> throw ctx.error(op, "pad mode SYMMETRIC has no ONNX equivalent");
+        };
+        String paddings = ctx.input(op, 1);
+        long[] p = ctx.constantLongs(paddings);
+        String pads;
+        if (p != null) {
+            int rank = p.length / 2;
+            long[] onnx = new long[p.length];
+            for (int d = 0; d < rank; d++) {
+                onnx[d] = p[2 * d];
+                onnx[d + rank] = p[2 * d + 1];
+            }
+            pads = ctx.longs(onnx);
+        } else {
+            String tr = ctx.node("Transpose", ShapeOps.int64(ctx, paddings)).attr("perm", new long[]{1, 0}).build();
+            pads = ctx.node("Reshape", tr, ctx.longs(-1)).build();
+        }
+        ExportContext.NodeBuilder b;
+        if (mode.equals("constant")) {
+            double value = t.length > 0 ? t[0] : 0;
+            b = value == 0 ? ctx.node("Pad", x, pads) : ctx.node("Pad", x, pads, ctx.scalar(ctx.dataType(x), value));
+        } else {
+            b = ctx.node("Pad", x, pads).attr("mode", mode);
+        }
+        b.to(ctx.output(op, 0));
     }
 
     private static void pad(OnnxNode n, ImportContext ctx, Bounds pads, SDVariable valueInput, Bounds axes) {

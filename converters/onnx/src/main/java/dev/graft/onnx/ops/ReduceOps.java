@@ -1,12 +1,17 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
+import java.util.Arrays;
 import java.util.TreeSet;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.linalg.api.ops.BaseReduceOp;
+import org.nd4j.linalg.api.ops.impl.summarystats.Variance;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -40,6 +45,128 @@ public final class ReduceOps implements OnnxOpFamily {
         // same way here, and absent attributes take their defaults, so one importer serves all versions.
         r.importer("ArgMax", 1, (n, ctx) -> argExtreme(n, ctx, true));
         r.importer("ArgMin", 1, (n, ctx) -> argExtreme(n, ctx, false));
+
+        r.exporter("reduce_sum", (op, ctx) -> exportReduce(op, ctx, "ReduceSum"));
+        r.exporter("reduce_mean", (op, ctx) -> exportReduce(op, ctx, "ReduceMean"));
+        r.exporter("reduce_max", (op, ctx) -> exportReduce(op, ctx, "ReduceMax"));
+        r.exporter("reduce_min", (op, ctx) -> exportReduce(op, ctx, "ReduceMin"));
+        r.exporter("reduce_prod", (op, ctx) -> exportReduce(op, ctx, "ReduceProd"));
+        r.exporter("reduce_norm1", (op, ctx) -> exportReduce(op, ctx, "ReduceL1"));
+        r.exporter("reduce_norm2", (op, ctx) -> exportReduce(op, ctx, "ReduceL2"));
+        r.exporter("reduce_sqnorm", (op, ctx) -> exportReduce(op, ctx, "ReduceSumSquare"));
+        r.exporter("argmax", (op, ctx) -> exportArgExtreme(op, ctx, "ArgMax"));
+        r.exporter("argmin", (op, ctx) -> exportArgExtreme(op, ctx, "ArgMin"));
+        r.exporter("var", ReduceOps::exportVariance);
+        r.exporter("cumsum", ReduceOps::exportCumSum);
+    }
+
+    // ---------------------------------------------------------------- export
+
+    /**
+     * A SameDiff reduction over fixed dimensions (none, or Integer.MAX_VALUE: all) or over dimensions given
+     * as a second input. ONNX takes the axes as an input from opset 13 (ReduceSum) or 18 (the others), as an
+     * attribute before; no axes means all. Mean and the norms of integer input are floating point in
+     * SameDiff but keep the input type in ONNX: a Cast follows then.
+     */
+    private static void exportReduce(SameDiffOp op, ExportContext ctx, String onnxOp) {
+        if (!(op.getOp() instanceof BaseReduceOp reduce)) throw ctx.error(op, "is not a reduction");
+        String x = ctx.input(op, 0);
+        ShapeOps.toOutput(ctx, reduceNode(op, ctx, onnxOp, x, reduceAxes(op, ctx), reduce.isKeepDims()),
+                ctx.dataType(x), ctx.output(op, 0));
+    }
+
+    /** The reduced axes: a constant (empty: all axes) or, as a String, a run-time axes input. */
+    private static Object reduceAxes(SameDiffOp op, ExportContext ctx) {
+        if (ctx.inputCount(op) > 1) {
+            String axes = ctx.input(op, 1);
+            long[] v = ctx.constantLongs(axes);
+            return v != null ? v : ShapeOps.int64(ctx, axes);
+        }
+        int[] dims = op.getOp().getDimensions();
+        if (dims == null || (dims.length == 1 && dims[0] == Integer.MAX_VALUE)) return new long[0];
+        return Arrays.stream(dims).asLongStream().toArray();
+    }
+
+    private static ExportContext.NodeBuilder reduceNode(SameDiffOp op, ExportContext ctx, String onnxOp, String x,
+                                                        Object axes, boolean keep) {
+        boolean axesInput = ctx.opset() >= (onnxOp.equals("ReduceSum") ? 13 : 18);
+        ExportContext.NodeBuilder b;
+        if (axes instanceof String runtime) {
+            if (!axesInput) {
+                throw ctx.error(op, onnxOp + " over axes computed at run time needs opset 18 or later (exporting "
+                        + ctx.opset() + ")");
+            }
+            b = ctx.node(onnxOp, x, runtime);
+        } else {
+            long[] a = (long[]) axes;
+            if (a.length == 0) b = ctx.node(onnxOp, x);
+            else if (axesInput) b = ctx.node(onnxOp, x, ctx.longs(a));
+            else b = ctx.node(onnxOp, x).attr("axes", a);
+        }
+        return b.attr("keepdims", keep ? 1L : 0L);
+    }
+
+    /**
+     * argmax / argmin over one dimension, keepDims as the boolean argument; over all dimensions the input is
+     * flattened first. ONNX returns int64.
+     */
+    private static void exportArgExtreme(SameDiffOp op, ExportContext ctx, String onnxOp) {
+        String x = ctx.input(op, 0);
+        String out = ctx.output(op, 0);
+        boolean[] b = ExportContext.boolArgs(op);
+        boolean keep = b.length > 0 && b[0];
+        long[] dims = ctx.inputCount(op) > 1 ? ShapeOps.constantArg(op, ctx, 1, "dimensions") : ExportContext.intArgs(op);
+        int rank = ctx.rank(x);
+        if (dims.length == 1 && dims[0] != Integer.MAX_VALUE || rank == 1) {
+            long axis = dims.length == 1 && dims[0] != Integer.MAX_VALUE ? dims[0] : 0;
+            ShapeOps.toOutput(ctx, ctx.node(onnxOp, x).attr("axis", axis).attr("keepdims", keep ? 1L : 0L), DataType.LONG, out);
+            return;
+        }
+        if (dims.length > 1 && dims.length != rank) {
+            throw ctx.error(op, "over dimensions " + Arrays.toString(dims) + " (ONNX reduces one axis or, flattened, all)");
+        }
+        String flat = ctx.node("Reshape", x, ctx.longs(-1)).build();
+        String idx = ctx.node(onnxOp, flat).attr("axis", 0L).attr("keepdims", 0L).build();
+        ExportContext.NodeBuilder shaped = ctx.node("Reshape", idx, ctx.longs(keep ? IndexOperands.ones(rank) : new long[0]));
+        ShapeOps.toOutput(ctx, shaped, DataType.LONG, out);
+    }
+
+    /**
+     * Variance as mean((x - mean(x))^2) over the dimensions, times n / (n - 1) when bias-corrected (n the
+     * number of reduced elements, computed in the graph from the sizes).
+     */
+    private static void exportVariance(SameDiffOp op, ExportContext ctx) {
+        if (!(op.getOp() instanceof Variance v)) throw ctx.error(op, "is not a variance");
+        String x = ctx.input(op, 0);
+        String out = ctx.output(op, 0);
+        DataType t = ctx.dataType(x);
+        Object axes = reduceAxes(op, ctx);
+        String mean = reduceNode(op, ctx, "ReduceMean", x, axes, true).build();
+        String diff = ctx.node("Sub", x, mean).build();
+        String sq = ctx.node("Mul", diff, diff).build();
+        if (!v.isBiasCorrected()) {
+            ShapeOps.toOutput(ctx, reduceNode(op, ctx, "ReduceMean", sq, axes, v.isKeepDims()), t, out);
+            return;
+        }
+        String biased = reduceNode(op, ctx, "ReduceMean", sq, axes, v.isKeepDims()).build();
+        String n = ctx.node("Div", ctx.node("Size", x).build(), ctx.node("Size", mean).build()).build();
+        String nf = ctx.node("Cast", n).attr("to", (long) dev.graft.onnx.OnnxTensors.toOnnx(t)).build();
+        String factor = ctx.node("Div", nf, ctx.node("Sub", nf, ctx.scalar(t, 1)).build()).build();
+        ShapeOps.toOutput(ctx, ctx.node("Mul", biased, factor), t, out);
+    }
+
+    /** cumsum(x, exclusive, reverse, axis): the axis is an integer argument after the two flags, or an input. */
+    private static void exportCumSum(SameDiffOp op, ExportContext ctx) {
+        long[] a = ExportContext.intArgs(op);
+        if (a.length < 2) throw ctx.error(op, "expects the exclusive and reverse flags, found " + Arrays.toString(a));
+        String axis;
+        if (ctx.inputCount(op) > 1) {
+            axis = ShapeOps.int64(ctx, ctx.input(op, 1));
+        } else {
+            if (a.length != 3) throw ctx.error(op, "expects one axis, found " + Arrays.toString(a));
+            axis = ctx.constant(Nd4j.scalar(DataType.LONG, a[2]));
+        }
+        ctx.node("CumSum", ctx.input(op, 0), axis).attr("exclusive", a[0]).attr("reverse", a[1]).to(ctx.output(op, 0));
     }
 
     /** Registers the axes-attribute version (opset 1) and the axes-input version of a reduction. */

@@ -1,6 +1,7 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
@@ -10,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ops.random.custom.DistributionUniform;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -81,6 +83,169 @@ public final class ShapeOps implements OnnxOpFamily {
             if (n.hasInput(1) && !ctx.isStaticInput(n, 1)) squeezeRuntime(n, ctx);
             else squeeze(n, ctx, ctx.optionalLongs(n, 1, "axes"));
         });
+
+        r.exporter("reshape", ShapeOps::exportReshape);
+        r.exporter("permute", ShapeOps::exportPermute);
+        r.exporter("squeeze", ShapeOps::exportSqueeze);
+        r.exporter("expand_dims", ShapeOps::exportExpandDims);
+        r.exporter("concat", ShapeOps::exportConcat);
+        r.exporter("shape_of", ShapeOps::exportShapeOf);
+        r.exporter("size_at", ShapeOps::exportSizeAt);
+        r.exporter("randomuniform", ShapeOps::exportRandomUniform);
+    }
+
+    // ---------------------------------------------------------------- export
+
+    /**
+     * SameDiff reshape: the target shape is the second input or the integer arguments (after a leading
+     * order marker). -1 is inferred in both; a 0 is a zero-size dimension in SameDiff but "copy the input
+     * dimension" in ONNX unless allowzero (opset 14), so a constant target with a 0, or one computed at run
+     * time, sets allowzero.
+     */
+    private static void exportReshape(SameDiffOp op, ExportContext ctx) {
+        String x = ctx.input(op, 0);
+        String out = ctx.output(op, 0);
+        String shape;
+        long[] target;
+        if (ctx.inputCount(op) > 1) {
+            shape = ctx.input(op, 1);
+            target = ctx.constantLongs(shape);
+        } else {
+            long[] args = ExportContext.intArgs(op);
+            int rank = ctx.rank(out);
+            if (args.length < rank) throw ctx.error(op, "has no target shape (" + Arrays.toString(args) + ")");
+            target = Arrays.copyOfRange(args, args.length - rank, args.length);
+            shape = null;
+        }
+        if (target == null) {
+            // Computed at run time: any 0 in it is SameDiff's literal zero (allowzero; opset 13 cannot say it).
+            ExportContext.NodeBuilder b = ctx.node("Reshape", x, int64(ctx, shape));
+            if (ctx.opset() >= 14) b.attr("allowzero", 1L);
+            b.to(out);
+            return;
+        }
+        boolean zero = Arrays.stream(target).anyMatch(v -> v == 0);
+        shape = ctx.longs(target);
+        if (!zero) {
+            ctx.node("Reshape", x, shape).to(out);
+        } else if (ctx.opset() >= 14 && Arrays.stream(target).noneMatch(v -> v == -1)) {
+            ctx.node("Reshape", x, shape).attr("allowzero", 1L).to(out);
+        } else {
+            // Opset 13 cannot say "zero" in Reshape: the result is empty, so it is made from its shape.
+            if (Arrays.stream(target).anyMatch(v -> v == -1)) {
+                throw ctx.error(op, "target shape " + Arrays.toString(target) + " has both 0 and -1");
+            }
+            ctx.node("ConstantOfShape", shape).attr("value", zeroTensor(ctx.dataType(out))).to(out);
+        }
+    }
+
+    private static void exportPermute(SameDiffOp op, ExportContext ctx) {
+        long[] perm = ctx.inputCount(op) > 1 ? constantArg(op, ctx, 1, "permutation") : ExportContext.intArgs(op);
+        ctx.node("Transpose", ctx.input(op, 0)).attr("perm", perm).to(ctx.output(op, 0));
+    }
+
+    /** No axes squeezes every size-1 dimension, in SameDiff as in ONNX. */
+    private static void exportSqueeze(SameDiffOp op, ExportContext ctx) {
+        long[] axes = ctx.inputCount(op) > 1 ? constantArg(op, ctx, 1, "axes") : ExportContext.intArgs(op);
+        if (axes.length == 0) {
+            ctx.node("Squeeze", ctx.input(op, 0)).to(ctx.output(op, 0));
+        } else {
+            ctx.node("Squeeze", ctx.input(op, 0), ctx.longs(axes)).to(ctx.output(op, 0));
+        }
+    }
+
+    /** A negative axis counts from the end of the output, in SameDiff as in ONNX. */
+    private static void exportExpandDims(SameDiffOp op, ExportContext ctx) {
+        long[] axis = ctx.inputCount(op) > 1 ? constantArg(op, ctx, 1, "axis") : ExportContext.intArgs(op);
+        if (axis.length != 1) throw ctx.error(op, "expects one axis, found " + Arrays.toString(axis));
+        ctx.node("Unsqueeze", ctx.input(op, 0), ctx.longs(axis)).to(ctx.output(op, 0));
+    }
+
+    /** The axis is an integer argument, or (TensorFlow style, flagged by a boolean argument) the last input. */
+    private static void exportConcat(SameDiffOp op, ExportContext ctx) {
+        List<String> in = ctx.inputs(op);
+        boolean[] b = ExportContext.boolArgs(op);
+        long axis;
+        if (b.length > 0 && b[0]) {
+            axis = constantArg(op, ctx, in.size() - 1, "axis")[0];
+            in = in.subList(0, in.size() - 1);
+        } else {
+            long[] a = ExportContext.intArgs(op);
+            if (a.length != 1) throw ctx.error(op, "expects one axis, found " + Arrays.toString(a));
+            axis = a[0];
+        }
+        ctx.node("Concat", in).attr("axis", axis).to(ctx.output(op, 0));
+    }
+
+    private static void exportShapeOf(SameDiffOp op, ExportContext ctx) {
+        String out = ctx.output(op, 0);
+        toOutput(ctx, ctx.node("Shape", ctx.input(op, 0)), DataType.LONG, out);
+    }
+
+    /** size_at(x, d): Shape then a scalar Gather of entry d. */
+    private static void exportSizeAt(SameDiffOp op, ExportContext ctx) {
+        long[] a = ExportContext.intArgs(op);
+        if (a.length != 1) throw ctx.error(op, "expects one dimension, found " + Arrays.toString(a));
+        String out = ctx.output(op, 0);
+        String shape = ctx.node("Shape", ctx.input(op, 0)).build();
+        ExportContext.NodeBuilder size = ctx.rank(out) == 0
+                ? ctx.node("Gather", shape, ctx.constant(Nd4j.scalar(DataType.LONG, a[0])))
+                : ctx.node("Slice", shape, ctx.longs(a[0]), ctx.longs(a[0] == -1 ? Long.MAX_VALUE : a[0] + 1));
+        toOutput(ctx, size, DataType.LONG, out);
+    }
+
+    /**
+     * The uniform draw of training-mode Dropout: RandomUniformLike over a tensor of the requested shape. The
+     * numbers differ from SameDiff's generator, as any two runtimes' do; only the distribution is the same.
+     */
+    private static void exportRandomUniform(SameDiffOp op, ExportContext ctx) {
+        double[] t = ExportContext.floatArgs(op);
+        if (t.length < 2) throw ctx.error(op, "expects min and max, found " + Arrays.toString(t));
+        String out = ctx.output(op, 0);
+        DataType type = ctx.dataType(out);
+        String like = ctx.node("ConstantOfShape", int64(ctx, ctx.input(op, 0))).attr("value", zeroTensor(type)).build();
+        ctx.node("RandomUniformLike", like).attr("low", (float) t[t.length - 2]).attr("high", (float) t[t.length - 1])
+                .attr("dtype", (long) OnnxTensors.toOnnx(type)).to(out);
+    }
+
+    // ---------------------------------------------------------------- export helpers (shared by the families)
+
+    /** The op's i-th input as int64: as it is, a converted constant, or through a Cast. */
+    static String int64(ExportContext ctx, String value) {
+        if (ctx.dataType(value) == DataType.LONG) return value;
+        if (ctx.isConstant(value)) return ctx.constant(ctx.constantValue(value).castTo(DataType.LONG));
+        return ctx.node("Cast", value).attr("to", (long) OnnxTensors.toOnnx(DataType.LONG)).build();
+    }
+
+    /** Writes the node to {@code out}, through a Cast when it makes {@code produced} and out has another type. */
+    static void toOutput(ExportContext ctx, ExportContext.NodeBuilder node, DataType produced, String out) {
+        DataType want = ctx.dataType(out);
+        if (want == produced) node.to(out);
+        else castTo(ctx, node.build(), want, out);
+    }
+
+    /** Writes Cast(value) to {@code out}. */
+    static String castTo(ExportContext ctx, String value, DataType type, String out) {
+        return ctx.node("Cast", value).attr("to", (long) OnnxTensors.toOnnx(type)).to(out);
+    }
+
+    /** The integer contents of a constant input (axes, permutations), which ONNX needs as attributes or constants. */
+    static long[] constantArg(SameDiffOp op, ExportContext ctx, int i, String what) {
+        long[] v = ctx.constantLongs(ctx.input(op, i));
+        if (v == null) {
+            throw ctx.error(op, what + " computed at run time ('" + ctx.input(op, i) + "') cannot be exported; "
+                    + "ONNX needs them constant here");
+        }
+        return v;
+    }
+
+    /** A one-element tensor of the type (ConstantOfShape's value). */
+    static ai.onnx.proto.OnnxMl.TensorProto zeroTensor(DataType type) {
+        return valueTensor(type, 0);
+    }
+
+    static ai.onnx.proto.OnnxMl.TensorProto valueTensor(DataType type, double v) {
+        return OnnxTensors.toProto("value", Nd4j.scalar(v).castTo(type).reshape(1));
     }
 
     private static void dropout(OnnxNode n, ImportContext ctx) {

@@ -3,6 +3,7 @@ package dev.graft.onnx.ops;
 import static dev.graft.onnx.ops.IndexOperands.ones;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
@@ -13,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -35,6 +37,219 @@ public final class SliceOps implements OnnxOpFamily {
         r.importer("Split", 2, (n, ctx) -> split(n, ctx, Bounds.of(n.getLongs("split")), false));
         r.importer("Split", 13, (n, ctx) -> split(n, ctx, Bounds.input(n, ctx, 1), false));
         r.importer("Split", 18, (n, ctx) -> split(n, ctx, Bounds.input(n, ctx, 1), true));
+
+        r.exporter("slice", SliceOps::exportSlice);
+        r.exporter("strided_slice", SliceOps::exportStridedSlice);
+        r.exporter("split", SliceOps::exportSplit);
+        r.exporter("reverse", SliceOps::exportReverse);
+    }
+
+    // ---------------------------------------------------------------- export
+
+    private static final long BIG = Long.MAX_VALUE;
+    private static final long SMALL = Long.MIN_VALUE;
+
+    /**
+     * SameDiff slice(x, begin, size): begin and size cover every axis, a size of -1 meaning "to the end".
+     * ONNX Slice takes ends: begin + size, or the largest int64 for -1 (computed in the graph when the sizes
+     * are known only at run time).
+     */
+    private static void exportSlice(SameDiffOp op, ExportContext ctx) {
+        String x = ctx.input(op, 0);
+        String out = ctx.output(op, 0);
+        long[] begin;
+        long[] size;
+        if (ctx.inputCount(op) >= 3) {
+            begin = ctx.constantLongs(ctx.input(op, 1));
+            size = ctx.constantLongs(ctx.input(op, 2));
+        } else {
+            long[] a = ExportContext.intArgs(op);
+            int rank = ctx.rank(x);
+            if (a.length != 2 * rank) throw ctx.error(op, "expects begin and size for " + rank + " axes, found " + Arrays.toString(a));
+            begin = Arrays.copyOfRange(a, 0, rank);
+            size = Arrays.copyOfRange(a, rank, 2 * rank);
+        }
+        if (begin != null && size != null) {
+            long[] end = new long[begin.length];
+            for (int i = 0; i < end.length; i++) end[i] = size[i] < 0 ? BIG : begin[i] + size[i];
+            ctx.node("Slice", x, ctx.longs(begin), ctx.longs(end)).to(out);
+            return;
+        }
+        String b = ShapeOps.int64(ctx, ctx.input(op, 1));
+        String s = ShapeOps.int64(ctx, ctx.input(op, 2));
+        String sum = ctx.node("Add", b, s).build();
+        String toEnd = ctx.node("Less", s, ctx.constant(org.nd4j.linalg.factory.Nd4j.scalar(DataType.LONG, 0L))).build();
+        String end = ctx.node("Where", toEnd, ctx.longs(BIG), sum).build();
+        ctx.node("Slice", x, b, end).to(out);
+    }
+
+    /**
+     * SameDiff (TensorFlow) strided slice: one spec entry per begin/end/stride element, each either taking
+     * an input axis (begin/end masked to the full range, or shrunk to one index and removed), or adding a
+     * new axis; axes after the spec are taken whole. Written as one ONNX Slice over the axes that are cut,
+     * then Squeeze for the shrunk axes and Unsqueeze for the new ones. Begin and end may be computed at run
+     * time (then shrink and new-axis masks are not supported); strides must be constant.
+     */
+    private static void exportStridedSlice(SameDiffOp op, ExportContext ctx) {
+        String x = ctx.input(op, 0);
+        String out = ctx.output(op, 0);
+        long[] a = ExportContext.intArgs(op);
+        if (a.length < 5) throw ctx.error(op, "has " + a.length + " integer arguments, expected the 5 masks");
+        int beginMask = (int) a[0];
+        int ellipsisMask = (int) a[1];
+        int endMask = (int) a[2];
+        int newAxisMask = (int) a[3];
+        int shrinkMask = (int) a[4];
+        if (ellipsisMask != 0) throw ctx.error(op, "ellipsis mask " + ellipsisMask + " is not supported for export");
+        long[] begin;
+        long[] end;
+        long[] strides;
+        String beginIn = null;
+        String endIn = null;
+        if (ctx.inputCount(op) >= 4) {
+            beginIn = ctx.input(op, 1);
+            endIn = ctx.input(op, 2);
+            begin = ctx.constantLongs(beginIn);
+            end = ctx.constantLongs(endIn);
+            strides = ShapeOps.constantArg(op, ctx, 3, "strides");
+        } else {
+            int k = (a.length - 5) / 3;
+            if (a.length != 5 + 3 * k) throw ctx.error(op, "integer arguments " + Arrays.toString(a) + " are not masks + begin/end/strides");
+            begin = Arrays.copyOfRange(a, 5, 5 + k);
+            end = Arrays.copyOfRange(a, 5 + k, 5 + 2 * k);
+            strides = Arrays.copyOfRange(a, 5 + 2 * k, 5 + 3 * k);
+        }
+        boolean dynamic = begin == null || end == null;
+        int k = strides.length;
+        int rank = ctx.rank(x);
+        List<Long> axes = new ArrayList<>();
+        List<Integer> specs = new ArrayList<>();
+        List<Long> starts = new ArrayList<>();
+        List<Long> ends = new ArrayList<>();
+        List<Long> steps = new ArrayList<>();
+        List<Long> squeezed = new ArrayList<>();
+        List<Long> added = new ArrayList<>();
+        boolean anyBeginMasked = false;
+        boolean anyEndMasked = false;
+        int d = 0;
+        int outAxis = 0;
+        for (int i = 0; i < k; i++) {
+            if ((newAxisMask & (1 << i)) != 0) {
+                if (dynamic) throw ctx.error(op, "a new-axis mask with begin/end computed at run time is not supported for export");
+                added.add((long) outAxis++);
+                continue;
+            }
+            if (d >= rank) throw ctx.error(op, "slices more axes than the input's " + rank);
+            long step = strides[i];
+            if (step == 0) throw ctx.error(op, "stride 0");
+            boolean bm = (beginMask & (1 << i)) != 0;
+            boolean em = (endMask & (1 << i)) != 0;
+            if ((shrinkMask & (1 << i)) != 0) {
+                if (dynamic) throw ctx.error(op, "a shrink mask with begin/end computed at run time is not supported for export");
+                long b = begin[i];
+                axes.add((long) d);
+                specs.add(i);
+                starts.add(b);
+                ends.add(b == -1 ? BIG : b + 1);
+                steps.add(1L);
+                squeezed.add((long) d);
+            } else {
+                if (!(bm && em && step == 1)) {
+                    axes.add((long) d);
+                    specs.add(i);
+                    starts.add(bm ? (step > 0 ? 0 : BIG) : dynamic ? 0 : begin[i]);
+                    ends.add(em ? (step > 0 ? BIG : SMALL) : dynamic ? 0 : end[i]);
+                    steps.add(step);
+                    anyBeginMasked |= bm;
+                    anyEndMasked |= em;
+                }
+                outAxis++;
+            }
+            d++;
+        }
+        String y = x;
+        boolean last = squeezed.isEmpty() && added.isEmpty();
+        if (!axes.isEmpty()) {
+            String st;
+            String en;
+            if (!dynamic) {
+                st = ctx.longs(toArray(starts));
+                en = ctx.longs(toArray(ends));
+            } else {
+                st = dynamicBound(ctx, beginIn, specs, k, beginMask, starts, anyBeginMasked);
+                en = dynamicBound(ctx, endIn, specs, k, endMask, ends, anyEndMasked);
+            }
+            ExportContext.NodeBuilder slice = ctx.node("Slice", y, st, en, ctx.longs(toArray(axes)), ctx.longs(toArray(steps)));
+            y = last ? slice.to(out) : slice.build();
+        }
+        if (!squeezed.isEmpty()) {
+            ExportContext.NodeBuilder sq = ctx.node("Squeeze", y, ctx.longs(toArray(squeezed)));
+            y = added.isEmpty() ? sq.to(out) : sq.build();
+        }
+        if (!added.isEmpty()) {
+            ctx.node("Unsqueeze", y, ctx.longs(toArray(added))).to(out);
+        } else if (y.equals(x)) {
+            ctx.node("Identity", x).to(out);
+        }
+    }
+
+    /**
+     * Run-time begin or end entries of the cut axes: the spec entries picked out of the input (all of it when
+     * every entry is cut, in order), and masked entries replaced by their full-range bound.
+     */
+    private static String dynamicBound(ExportContext ctx, String input, List<Integer> specs, int k, int mask,
+                                       List<Long> fullBounds, boolean anyMasked) {
+        String v = ShapeOps.int64(ctx, input);
+        boolean all = specs.size() == k;
+        for (int i = 0; i < specs.size() && all; i++) all = specs.get(i) == i;
+        if (!all) {
+            v = ctx.node("Gather", v, ctx.longs(specs.stream().mapToLong(Integer::longValue).toArray())).attr("axis", 0L).build();
+        }
+        if (anyMasked) {
+            boolean[] masked = new boolean[specs.size()];
+            for (int j = 0; j < masked.length; j++) masked[j] = (mask & (1 << specs.get(j))) != 0;
+            String cond = ctx.constant(org.nd4j.linalg.factory.Nd4j.createFromArray(masked));
+            v = ctx.node("Where", cond, ctx.longs(toArray(fullBounds)), v).build();
+        }
+        return v;
+    }
+
+    private static long[] toArray(List<Long> xs) {
+        return xs.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /**
+     * SameDiff split into equal parts: ONNX Split without sizes (opsets 13 to 17) or with num_outputs (18 on),
+     * which agree when the axis divides evenly, as SameDiff requires.
+     */
+    private static void exportSplit(SameDiffOp op, ExportContext ctx) {
+        long[] a = ExportContext.intArgs(op);
+        long axis;
+        int count = ctx.outputs(op).size();
+        if (ctx.inputCount(op) > 1) {
+            if (a.length != 1) throw ctx.error(op, "expects the split axis, found " + Arrays.toString(a));
+            axis = a[0];
+        } else {
+            if (a.length != 2) throw ctx.error(op, "expects the number of parts and the axis, found " + Arrays.toString(a));
+            axis = a[1];
+        }
+        ExportContext.NodeBuilder b = ctx.node("Split", ctx.input(op, 0)).attr("axis", axis);
+        if (ctx.opset() >= 18) b.attr("num_outputs", (long) count);
+        b.to(ctx.outputs(op).toArray(String[]::new));
+    }
+
+    /** Reverse along the given axes (none: all of them) as a Slice with step -1. */
+    private static void exportReverse(SameDiffOp op, ExportContext ctx) {
+        String x = ctx.input(op, 0);
+        long[] axes = ctx.inputCount(op) > 1 ? ShapeOps.constantArg(op, ctx, 1, "axes") : ExportContext.intArgs(op);
+        if (axes.length == 0) axes = RuntimeInts.range(ctx.rank(x));
+        long[] starts = new long[axes.length];
+        long[] ends = new long[axes.length];
+        Arrays.fill(starts, -1);
+        Arrays.fill(ends, SMALL);
+        long[] steps = new long[axes.length];
+        Arrays.fill(steps, -1);
+        ctx.node("Slice", x, ctx.longs(starts), ctx.longs(ends), ctx.longs(axes), ctx.longs(steps)).to(ctx.output(op, 0));
     }
 
     private static void slice(OnnxNode n, ImportContext ctx, Bounds starts, Bounds ends, Bounds axes, Bounds steps) {
