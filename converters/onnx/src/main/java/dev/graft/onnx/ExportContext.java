@@ -196,9 +196,10 @@ public final class ExportContext {
         return a == null ? new boolean[0] : a;
     }
 
-    /** The scalar operand of a legacy scalar op (x + s, x * s, max(x, s), ...). */
+    /** The scalar operand of a legacy scalar op (x + s, x * s, max(x, s), x < s, ...). */
     public static double scalarArg(SameDiffOp op) {
         if (op.getOp() instanceof BaseScalarOp s && s.scalar() != null) return s.scalar().getDouble(0);
+        if (op.getOp() instanceof org.nd4j.linalg.api.ops.BaseScalarBoolOp s && s.scalar() != null) return s.scalar().getDouble(0);
         throw new GraftException("SameDiff op '" + op.getName() + "' (" + op.getOp().opName() + ") has no scalar operand");
     }
 
