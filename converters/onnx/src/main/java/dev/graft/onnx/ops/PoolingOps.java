@@ -1,12 +1,14 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
 import java.util.Arrays;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.Pooling2D;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
@@ -33,6 +35,29 @@ public final class PoolingOps implements OnnxOpFamily {
                 ctx.sd().mean(ctx.input(n, 0), true, spatialAxes(ctx.inputRank(n, 0)))));
         r.importer("GlobalMaxPool", 1, (n, ctx) -> ctx.setOutput(n, 0,
                 ctx.sd().max(ctx.input(n, 0), true, spatialAxes(ctx.inputRank(n, 0)))));
+
+        r.exporter("maxpool2d", (op, ctx) -> exportPool2d(op, ctx, true));
+        r.exporter("avgpool2d", (op, ctx) -> exportPool2d(op, ctx, false));
+    }
+
+    /**
+     * maxpool2d and avgpool2d as MaxPool and AveragePool. Integer argument 9 of avgpool2d says whether
+     * padding cells count in the average (0 no, 1 yes: count_include_pad). AveragePool takes dilations from
+     * opset 19 only.
+     */
+    private static void exportPool2d(SameDiffOp op, ExportContext ctx, boolean max) {
+        ConvOps.Spatial s = ConvOps.Spatial.of(op, ctx, 2, 10);
+        long[] a = ExportContext.intArgs(op);
+        if (s.paddingMode() == PaddingMode.CAUSAL.index) throw ctx.error(op, "causal padding in a pooling");
+        if (!max && s.dilated() && ctx.opset() < 19) {
+            throw ctx.error(op, "dilated average pooling needs opset 19 (AveragePool has no dilations before), writing " + ctx.opset());
+        }
+        long includePad = !max && a.length > 9 ? a[9] : 0;
+        if (includePad != 0 && includePad != 1) throw ctx.error(op, "unknown average pooling divisor mode " + includePad);
+        ConvOps.channelsFirstNode(ctx, op, s, ctx.input(op, 0), x -> {
+            ExportContext.NodeBuilder n = s.apply(ctx.node(max ? "MaxPool" : "AveragePool", x), true);
+            return includePad == 1 ? n.attr("count_include_pad", 1L) : n;
+        });
     }
 
     static int[] spatialAxes(int rank) {
