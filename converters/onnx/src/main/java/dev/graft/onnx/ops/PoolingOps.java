@@ -36,23 +36,27 @@ public final class PoolingOps implements OnnxOpFamily {
         r.importer("GlobalMaxPool", 1, (n, ctx) -> ctx.setOutput(n, 0,
                 ctx.sd().max(ctx.input(n, 0), true, spatialAxes(ctx.inputRank(n, 0)))));
 
-        r.exporter("maxpool2d", (op, ctx) -> exportPool2d(op, ctx, true));
-        r.exporter("avgpool2d", (op, ctx) -> exportPool2d(op, ctx, false));
+        r.exporter("maxpool2d", (op, ctx) -> exportPool(op, ctx, 2, true));
+        r.exporter("avgpool2d", (op, ctx) -> exportPool(op, ctx, 2, false));
+        r.exporter("maxpool3dnew", (op, ctx) -> exportPool(op, ctx, 3, true));
+        r.exporter("avgpool3dnew", (op, ctx) -> exportPool(op, ctx, 3, false));
     }
 
     /**
-     * maxpool2d and avgpool2d as MaxPool and AveragePool. Integer argument 9 of avgpool2d says whether
-     * padding cells count in the average (0 no, 1 yes: count_include_pad). AveragePool takes dilations from
-     * opset 19 only.
+     * maxpool2d / avgpool2d and maxpool3dnew / avgpool3dnew as MaxPool and AveragePool. The integer argument
+     * after the padding mode says for average pooling whether padding cells count in the average (0 no, 1 yes:
+     * count_include_pad); the data format flag follows it. The arguments are read in the order libnd4j reads
+     * them (kD, kH, kW, ...; ND4J's Pooling3DConfig writes kW before kH, so that is what runs). AveragePool
+     * takes dilations from opset 19 only.
      */
-    private static void exportPool2d(SameDiffOp op, ExportContext ctx, boolean max) {
-        ConvOps.Spatial s = ConvOps.Spatial.of(op, ctx, 2, 10);
+    private static void exportPool(SameDiffOp op, ExportContext ctx, int k, boolean max) {
+        ConvOps.Spatial s = ConvOps.Spatial.of(op, ctx, k, 4 * k + 2);
         long[] a = ExportContext.intArgs(op);
         if (s.paddingMode() == PaddingMode.CAUSAL.index) throw ctx.error(op, "causal padding in a pooling");
         if (!max && s.dilated() && ctx.opset() < 19) {
             throw ctx.error(op, "dilated average pooling needs opset 19 (AveragePool has no dilations before), writing " + ctx.opset());
         }
-        long includePad = !max && a.length > 9 ? a[9] : 0;
+        long includePad = !max && a.length > 4 * k + 1 ? a[4 * k + 1] : 0;
         if (includePad != 0 && includePad != 1) throw ctx.error(op, "unknown average pooling divisor mode " + includePad);
         ConvOps.channelsFirstNode(ctx, op, s, ctx.input(op, 0), x -> {
             ExportContext.NodeBuilder n = s.apply(ctx.node(max ? "MaxPool" : "AveragePool", x), true);

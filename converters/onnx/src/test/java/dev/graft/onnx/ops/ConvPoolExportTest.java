@@ -31,6 +31,7 @@ import org.nd4j.linalg.api.ops.impl.layers.convolution.config.DeConv2DConfig;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.DeConv3DConfig;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Pooling2DConfig;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Pooling3DConfig;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -104,6 +105,9 @@ class ConvPoolExportTest {
                 of("deconv2d NHWC, SAME, kernel 4 stride 2", new long[]{4, 5, 3}, (sd, x) -> sd.cnn().deconv2d("y", x,
                         w(sd, "w", 4, 4, 2, 3), null, DeConv2DConfig.builder().kH(4).kW(4).sH(2).sW(2)
                                 .dH(1).dW(1).isSameMode(true).dataFormat(DeConv2DConfig.NHWC).build())),
+                of("deconv2d NCHW, SAME, stride one more than the kernel", new long[]{3, 4, 5}, (sd, x) -> sd.cnn().deconv2d("y", x,
+                        w(sd, "w", 2, 2, 2, 3), null, DeConv2DConfig.builder().kH(2).kW(2).sH(3).sW(3)
+                                .dH(1).dW(1).isSameMode(true).dataFormat(DeConv2DConfig.NCHW).build())),
                 of("deconv3d NCDHW, strided", new long[]{2, 3, 4, 3}, (sd, x) -> sd.cnn().deconv3d("y", x,
                         w(sd, "w", 2, 3, 2, 3, 2), null, DeConv3DConfig.builder().kD(2).kH(3).kW(2).sD(2).sH(1).sW(2)
                                 .pD(0).pH(1).pW(0).dD(1).dH(1).dW(1).isSameMode(false).dataFormat(DeConv3DConfig.NCDHW).build())),
@@ -115,6 +119,15 @@ class ConvPoolExportTest {
                         pool(3, 2).pH(1).pW(1).build())),
                 of("avgpool2d NCHW, padding counted", new long[]{3, 7, 8}, (sd, x) -> sd.cnn().avgPooling2d("y", x,
                         pool(3, 2).pH(1).pW(1).extra(1).build())),
+                of("maxpool3dnew NCDHW, padded", new long[]{2, 5, 7, 6}, (sd, x) -> sd.cnn().maxPooling3d("y", x,
+                        Pooling3DConfig.builder().kD(2).kH(3).kW(2).sD(1).sH(2).sW(2).pD(1).pH(1).pW(0)
+                                .isSameMode(false).isNCDHW(true).build())),
+                of("avgpool3dnew NCDHW, padded", new long[]{2, 5, 7, 6}, (sd, x) -> sd.cnn().avgPooling3d("y", x,
+                        Pooling3DConfig.builder().kD(3).kH(2).kW(3).sD(2).sH(1).sW(2).pD(1).pH(0).pW(1)
+                                .isSameMode(false).isNCDHW(true).build())),
+                of("avgpool3dnew NDHWC, SAME", new long[]{5, 7, 6, 2}, (sd, x) -> sd.cnn().avgPooling3d("y", x,
+                        Pooling3DConfig.builder().kD(2).kH(3).kW(2).sD(2).sH(2).sW(1)
+                                .isSameMode(true).isNCDHW(false).build())),
                 of("avgpool2d NHWC, SAME", new long[]{7, 8, 3}, (sd, x) -> sd.cnn().avgPooling2d("y", x,
                         pool(2, 2).isNHWC(true).paddingMode(PaddingMode.SAME).build())));
     }
