@@ -25,6 +25,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * group has one input channel (2-D), else as one convolution per group. Dilations are applied to the
  * weights (zeros between the taps, built with SameDiff ops so the weights stay trainable): libnd4j's oneDNN
  * path rejects dilated convolutions ("could not create a descriptor for a dilated convolution").
+ *
+ * <p>Export: conv1d, conv2d, conv3dnew and depthwise_conv2d become one Conv, deconv2d and deconv3d one
+ * ConvTranspose; channels-last data is transposed to channels first and back, weights in libnd4j's layouts
+ * are transposed to ONNX's (the importer's permutes and these cancel in the exporter's Transpose pass).
  */
 public final class ConvOps implements OnnxOpFamily {
 
@@ -473,15 +477,15 @@ public final class ConvOps implements OnnxOpFamily {
          * symmetric pads for VALID, SAME_UPPER for SAME (libnd4j puts the odd pad cell at the end, as TensorFlow
          * does), all of (k - 1) * d at the front for CAUSAL.
          */
-        ExportContext.NodeBuilder apply(ExportContext.NodeBuilder n, boolean withDilations) {
-            return pads(window(n, withDilations));
+        ExportContext.NodeBuilder apply(ExportContext.NodeBuilder n) {
+            return pads(window(n));
         }
 
         /** kernel_shape (when stated), strides, dilations (when any is not 1). */
-        ExportContext.NodeBuilder window(ExportContext.NodeBuilder n, boolean withDilations) {
+        ExportContext.NodeBuilder window(ExportContext.NodeBuilder n) {
             if (Arrays.stream(kernel).allMatch(v -> v > 0)) n.attr("kernel_shape", kernel);
             n.attr("strides", strides);
-            if (withDilations && dilated()) n.attr("dilations", dilations);
+            if (dilated()) n.attr("dilations", dilations);
             return n;
         }
 
@@ -597,7 +601,7 @@ public final class ConvOps implements OnnxOpFamily {
         channelsFirstNode(ctx, op, s, ctx.input(op, 0), x -> {
             ExportContext.NodeBuilder n = b == null ? ctx.node("Conv", x, weights) : ctx.node("Conv", x, weights, b);
             if (g != 1) n.attr("group", g);
-            return s.apply(n, true);
+            return s.apply(n);
         });
     }
 
@@ -652,7 +656,7 @@ public final class ConvOps implements OnnxOpFamily {
         channelsFirstNode(ctx, op, s, ctx.input(op, 0), x -> {
             ExportContext.NodeBuilder n = b == null ? ctx.node("ConvTranspose", x, weights)
                     : ctx.node("ConvTranspose", x, weights, b);
-            s.window(n, true);
+            s.window(n);
             if (Arrays.stream(pads).anyMatch(v -> v != 0)) n.attr("pads", pads);
             if (Arrays.stream(outputPadding).anyMatch(v -> v != 0)) n.attr("output_padding", outputPadding);
             return n;

@@ -24,6 +24,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * kernel. This avoids libnd4j's 3-D pooling and its dilated pooling, which gives wrong results (oneDNN).
  * Average pooling that must not count padding (or ceil_mode's extra cells) divides by the same pooling of a
  * constant mask.
+ *
+ * <p>Export: maxpool2d / avgpool2d and maxpool3dnew / avgpool3dnew become one MaxPool or AveragePool (the
+ * importer's pads, masks and reshapes around them are exported by their own families).
  */
 public final class PoolingOps implements OnnxOpFamily {
 
@@ -59,7 +62,7 @@ public final class PoolingOps implements OnnxOpFamily {
         long includePad = !max && a.length > 4 * k + 1 ? a[4 * k + 1] : 0;
         if (includePad != 0 && includePad != 1) throw ctx.error(op, "unknown average pooling divisor mode " + includePad);
         ConvOps.channelsFirstNode(ctx, op, s, ctx.input(op, 0), x -> {
-            ExportContext.NodeBuilder n = s.apply(ctx.node(max ? "MaxPool" : "AveragePool", x), true);
+            ExportContext.NodeBuilder n = s.apply(ctx.node(max ? "MaxPool" : "AveragePool", x));
             return includePad == 1 ? n.attr("count_include_pad", 1L) : n;
         });
     }
