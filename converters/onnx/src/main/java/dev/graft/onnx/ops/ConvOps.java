@@ -1,6 +1,7 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
@@ -9,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv3DConfig;
@@ -23,6 +25,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * group has one input channel (2-D), else as one convolution per group. Dilations are applied to the
  * weights (zeros between the taps, built with SameDiff ops so the weights stay trainable): libnd4j's oneDNN
  * path rejects dilated convolutions ("could not create a descriptor for a dilated convolution").
+ *
+ * <p>Export: conv1d, conv2d, conv3dnew and depthwise_conv2d become one Conv, deconv2d and deconv3d one
+ * ConvTranspose; channels-last data is transposed to channels first and back, weights in libnd4j's layouts
+ * are transposed to ONNX's (the importer's permutes and these cancel in the exporter's Transpose pass).
  */
 public final class ConvOps implements OnnxOpFamily {
 
@@ -30,6 +36,13 @@ public final class ConvOps implements OnnxOpFamily {
     public void register(ConverterRegistry.Builder r) {
         r.importer("Conv", 1, ConvOps::conv);
         r.importer("ConvTranspose", 1, ConvOps::convTranspose);
+
+        r.exporter("conv1d", (op, ctx) -> exportConv(op, ctx, 1, false));
+        r.exporter("conv2d", (op, ctx) -> exportConv(op, ctx, 2, false));
+        r.exporter("conv3dnew", (op, ctx) -> exportConv(op, ctx, 3, false));
+        r.exporter("depthwise_conv2d", (op, ctx) -> exportConv(op, ctx, 2, true));
+        r.exporter("deconv2d", (op, ctx) -> exportDeconv(op, ctx, 2));
+        r.exporter("deconv3d", (op, ctx) -> exportDeconv(op, ctx, 3));
     }
 
     /** Spatial attributes of a convolution or pooling node, resolved against the kernel size. */
@@ -430,5 +443,223 @@ public final class ConvOps implements OnnxOpFamily {
                 .kD(kernel[0]).kH(kernel[1]).kW(kernel[2]).sD(strides[0]).sH(strides[1]).sW(strides[2])
                 .pD(0).pH(0).pW(0).dD(1).dH(1).dW(1).isSameMode(false).dataFormat(DeConv3DConfig.NCDHW).build();
         return sd.cnn().deconv3d(x, sd.permute(w, 2, 3, 4, 1, 0), config);
+    }
+
+    // ---------------------------------------------------------------- export
+
+    /**
+     * The window of a libnd4j convolution or pooling op over k spatial axes, read from its integer arguments,
+     * which all these ops lay out alike: kernel, strides, pads, dilations (k each), the padding mode (0 VALID
+     * with the given symmetric pads, 1 SAME, 2 CAUSAL), then the data format flag (1 = channels last) at
+     * {@code formatIndex}.
+     */
+    record Spatial(long[] kernel, long[] strides, long[] pads, long[] dilations, int paddingMode, boolean channelsLast) {
+
+        static Spatial of(SameDiffOp op, ExportContext ctx, int k, int formatIndex) {
+            long[] a = ExportContext.intArgs(op);
+            if (a.length < 4 * k + 1) {
+                throw ctx.error(op, "has " + a.length + " integer arguments, expected at least " + (4 * k + 1));
+            }
+            int mode = (int) a[4 * k];
+            if (mode < 0 || mode > 2) throw ctx.error(op, "unknown padding mode " + mode);
+            return new Spatial(Arrays.copyOfRange(a, 0, k), Arrays.copyOfRange(a, k, 2 * k),
+                    Arrays.copyOfRange(a, 2 * k, 3 * k), Arrays.copyOfRange(a, 3 * k, 4 * k), mode,
+                    a.length > formatIndex && a[formatIndex] != 0);
+        }
+
+        boolean dilated() {
+            for (long d : dilations) if (d != 1) return true;
+            return false;
+        }
+
+        /**
+         * kernel_shape (when the op states it), strides, dilations (when any is not 1) and the padding: explicit
+         * symmetric pads for VALID, SAME_UPPER for SAME (libnd4j puts the odd pad cell at the end, as TensorFlow
+         * does), all of (k - 1) * d at the front for CAUSAL.
+         */
+        ExportContext.NodeBuilder apply(ExportContext.NodeBuilder n) {
+            return pads(window(n));
+        }
+
+        /** kernel_shape (when stated), strides, dilations (when any is not 1). */
+        ExportContext.NodeBuilder window(ExportContext.NodeBuilder n) {
+            if (Arrays.stream(kernel).allMatch(v -> v > 0)) n.attr("kernel_shape", kernel);
+            n.attr("strides", strides);
+            if (dilated()) n.attr("dilations", dilations);
+            return n;
+        }
+
+        ExportContext.NodeBuilder pads(ExportContext.NodeBuilder n) {
+            int k = kernel.length;
+            if (paddingMode == PaddingMode.SAME.index) return n.attr("auto_pad", "SAME_UPPER");
+            long[] p = new long[2 * k];
+            for (int i = 0; i < k; i++) {
+                p[i] = paddingMode == PaddingMode.CAUSAL.index ? (kernel[i] - 1) * dilations[i] : pads[i];
+                p[i + k] = paddingMode == PaddingMode.CAUSAL.index ? 0 : pads[i];
+            }
+            return Arrays.stream(p).allMatch(v -> v == 0) ? n : n.attr("pads", p);
+        }
+    }
+
+    /** The permutation taking channels-last [N, spatial..., C] to channels-first [N, C, spatial...]. */
+    static long[] toChannelsFirst(int rank) {
+        long[] perm = new long[rank];
+        perm[1] = rank - 1;
+        for (int i = 2; i < rank; i++) perm[i] = i - 1;
+        return perm;
+    }
+
+    /** The permutation taking channels-first [N, C, spatial...] to channels-last [N, spatial..., C]. */
+    static long[] toChannelsLast(int rank) {
+        long[] perm = new long[rank];
+        for (int i = 1; i < rank - 1; i++) perm[i] = i + 1;
+        perm[rank - 1] = 1;
+        return perm;
+    }
+
+    static String transpose(ExportContext ctx, String x, long[] perm) {
+        return ctx.node("Transpose", x).attr("perm", perm).build();
+    }
+
+    /**
+     * Writes a channels-first ONNX node (Conv, MaxPool, ...) for an op whose data may be channels last: then
+     * the input is transposed to channels first and the result back (a later pass can push these through).
+     */
+    static void channelsFirstNode(ExportContext ctx, SameDiffOp op, Spatial s, String x,
+                                  java.util.function.Function<String, ExportContext.NodeBuilder> node) {
+        String out = ctx.output(op, 0);
+        if (!s.channelsLast()) {
+            node.apply(x).to(out);
+            return;
+        }
+        int rank = s.kernel().length + 2;
+        String y = node.apply(transpose(ctx, x, toChannelsFirst(rank))).build();
+        ctx.node("Transpose", y).attr("perm", toChannelsLast(rank)).to(out);
+    }
+
+    /**
+     * The permutation taking weights in libnd4j format {@code format} to ONNX's [A, B, k...]: format 0 is
+     * [k..., B, A], 1 is [A, B, k...], 2 is [A, k..., B] (for a convolution A is the output and B the input
+     * channels; a transposed convolution's libnd4j weights name them the other way round, so the same
+     * permutations give ONNX's [in, out, k...]). Null for the identity.
+     */
+    private static long[] weightPerm(ExportContext ctx, SameDiffOp op, int k, long format) {
+        long[] perm = new long[k + 2];
+        switch ((int) format) {
+            case 0 -> {
+                perm[0] = k + 1;
+                perm[1] = k;
+                for (int i = 0; i < k; i++) perm[i + 2] = i;
+            }
+            case 1 -> {
+                return null;
+            }
+            case 2 -> {
+                perm[1] = k + 1;
+                for (int i = 0; i < k; i++) perm[i + 2] = i + 1;
+            }
+            default -> throw ctx.error(op, "unknown weights format " + format);
+        }
+        return perm;
+    }
+
+    /**
+     * conv1d, conv2d, conv3dnew and depthwise_conv2d as one ONNX Conv. The importer turned ONNX's [O, I, k...]
+     * weights into libnd4j's [k..., I, O] with a permute; the Transpose back written here cancels it.
+     * Depthwise weights [kH, kW, C, m] become ONNX's [C * m, 1, kH, kW] with group C (output channel c * m + j).
+     */
+    private static void exportConv(SameDiffOp op, ExportContext ctx, int k, boolean depthwise) {
+        Spatial s = Spatial.of(op, ctx, k, 4 * k + 1);
+        long[] a = ExportContext.intArgs(op);
+        long format = a.length > 4 * k + 2 ? a[4 * k + 2] : 0;
+        String w = ctx.input(op, 1);
+        String b = ctx.inputCount(op) > 2 ? ctx.input(op, 2) : null;
+        long group = 1;
+        String weights;
+        if (depthwise) {
+            long[] ws = ctx.probeShape(w);
+            if (ws.length != 4) throw ctx.error(op, "depthwise weights of rank " + ws.length + ", expected 4");
+            // [C, m, kH, kW] from format 0 [kH, kW, C, m], 1 [m, C, kH, kW], 2 [m, kH, kW, C].
+            long[] perm = switch ((int) format) {
+                case 0 -> new long[]{2, 3, 0, 1};
+                case 1 -> new long[]{1, 0, 2, 3};
+                case 2 -> new long[]{3, 0, 1, 2};
+                default -> throw ctx.error(op, "unknown weights format " + format);
+            };
+            long[] cmhw = new long[4];
+            for (int i = 0; i < 4; i++) cmhw[i] = ws[(int) perm[i]];
+            group = cmhw[0];
+            long[] onnxShape = {cmhw[0] * cmhw[1], 1, cmhw[2], cmhw[3]};
+            String source = format == 0 ? importedDepthwiseWeights(ctx, w, onnxShape) : null;
+            weights = source != null ? source
+                    : ctx.node("Reshape", transpose(ctx, w, perm), ctx.longs(onnxShape)).build();
+        } else {
+            long[] perm = weightPerm(ctx, op, k, format);
+            weights = perm == null ? w : transpose(ctx, w, perm);
+        }
+        long g = group;
+        channelsFirstNode(ctx, op, s, ctx.input(op, 0), x -> {
+            ExportContext.NodeBuilder n = b == null ? ctx.node("Conv", x, weights) : ctx.node("Conv", x, weights, b);
+            if (g != 1) n.attr("group", g);
+            return s.apply(n);
+        });
+    }
+
+    /**
+     * The ONNX weights a depthwise convolution was imported from, when {@code w} is still the importer's
+     * permute(reshape(onnxWeights)) of them: exporting those directly spares a Reshape of a Reshape.
+     */
+    private static String importedDepthwiseWeights(ExportContext ctx, String w, long[] onnxShape) {
+        SameDiff sd = ctx.sd();
+        org.nd4j.autodiff.functions.DifferentialFunction permute = sd.getVariableOutputOp(w);
+        if (permute == null || !permute.opName().equals("permute") || permute.args().length != 1
+                || !(permute instanceof org.nd4j.linalg.api.ops.CustomOp c)
+                || !Arrays.equals(c.iArgs(), new long[]{2, 3, 0, 1})) {
+            return null;
+        }
+        org.nd4j.autodiff.functions.DifferentialFunction reshape = sd.getVariableOutputOp(permute.arg(0).name());
+        if (reshape == null || !reshape.opName().equals("reshape")) return null;
+        String source = reshape.arg(0).name();
+        return Arrays.equals(ctx.probeShape(source), onnxShape) ? source : null;
+    }
+
+    /**
+     * deconv2d and deconv3d as ConvTranspose. libnd4j's [k..., O, I] weights (format 0) go back to ONNX's
+     * [I, O, k...]. SAME makes the output input * stride: libnd4j pads floor((effK - s) / 2) at the front,
+     * the rest at the end; a negative total of -1 (stride one more than the kernel) is an output_padding.
+     */
+    private static void exportDeconv(SameDiffOp op, ExportContext ctx, int k) {
+        Spatial s = Spatial.of(op, ctx, k, 4 * k + 1);
+        long[] a = ExportContext.intArgs(op);
+        long format = a.length > 4 * k + 2 ? a[4 * k + 2] : 0;
+        if (s.paddingMode() == PaddingMode.CAUSAL.index) throw ctx.error(op, "causal padding in a transposed convolution");
+        long[] perm = weightPerm(ctx, op, k, format);
+        String w = ctx.input(op, 1);
+        String weights = perm == null ? w : transpose(ctx, w, perm);
+        String b = ctx.inputCount(op) > 2 ? ctx.input(op, 2) : null;
+        long[] pads = new long[2 * k];
+        long[] outputPadding = new long[k];
+        boolean same = s.paddingMode() == PaddingMode.SAME.index;
+        for (int i = 0; i < k; i++) {
+            if (!same) {
+                pads[i] = s.pads()[i];
+                pads[i + k] = s.pads()[i];
+                continue;
+            }
+            long kernel = s.kernel()[i] > 0 ? s.kernel()[i] : ctx.probeShape(w)[i];
+            long total = (kernel - 1) * s.dilations()[i] + 1 - s.strides()[i];
+            if (total < -1) throw ctx.error(op, "SAME padding with a stride larger than the kernel plus one");
+            pads[i] = total / 2;
+            pads[i + k] = Math.max(0, total - total / 2);
+            outputPadding[i] = Math.max(0, -total);
+        }
+        channelsFirstNode(ctx, op, s, ctx.input(op, 0), x -> {
+            ExportContext.NodeBuilder n = b == null ? ctx.node("ConvTranspose", x, weights)
+                    : ctx.node("ConvTranspose", x, weights, b);
+            s.window(n);
+            if (Arrays.stream(pads).anyMatch(v -> v != 0)) n.attr("pads", pads);
+            if (Arrays.stream(outputPadding).anyMatch(v -> v != 0)) n.attr("output_padding", outputPadding);
+            return n;
+        });
     }
 }

@@ -1,12 +1,14 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
 import java.util.Arrays;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.Pooling2D;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
@@ -22,6 +24,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * kernel. This avoids libnd4j's 3-D pooling and its dilated pooling, which gives wrong results (oneDNN).
  * Average pooling that must not count padding (or ceil_mode's extra cells) divides by the same pooling of a
  * constant mask.
+ *
+ * <p>Export: maxpool2d / avgpool2d and maxpool3dnew / avgpool3dnew become one MaxPool or AveragePool (the
+ * importer's pads, masks and reshapes around them are exported by their own families).
  */
 public final class PoolingOps implements OnnxOpFamily {
 
@@ -33,6 +38,33 @@ public final class PoolingOps implements OnnxOpFamily {
                 ctx.sd().mean(ctx.input(n, 0), true, spatialAxes(ctx.inputRank(n, 0)))));
         r.importer("GlobalMaxPool", 1, (n, ctx) -> ctx.setOutput(n, 0,
                 ctx.sd().max(ctx.input(n, 0), true, spatialAxes(ctx.inputRank(n, 0)))));
+
+        r.exporter("maxpool2d", (op, ctx) -> exportPool(op, ctx, 2, true));
+        r.exporter("avgpool2d", (op, ctx) -> exportPool(op, ctx, 2, false));
+        r.exporter("maxpool3dnew", (op, ctx) -> exportPool(op, ctx, 3, true));
+        r.exporter("avgpool3dnew", (op, ctx) -> exportPool(op, ctx, 3, false));
+    }
+
+    /**
+     * maxpool2d / avgpool2d and maxpool3dnew / avgpool3dnew as MaxPool and AveragePool. The integer argument
+     * after the padding mode says for average pooling whether padding cells count in the average (0 no, 1 yes:
+     * count_include_pad); the data format flag follows it. The arguments are read in the order libnd4j reads
+     * them (kD, kH, kW, ...; ND4J's Pooling3DConfig writes kW before kH, so that is what runs). AveragePool
+     * takes dilations from opset 19 only.
+     */
+    private static void exportPool(SameDiffOp op, ExportContext ctx, int k, boolean max) {
+        ConvOps.Spatial s = ConvOps.Spatial.of(op, ctx, k, 4 * k + 2);
+        long[] a = ExportContext.intArgs(op);
+        if (s.paddingMode() == PaddingMode.CAUSAL.index) throw ctx.error(op, "causal padding in a pooling");
+        if (!max && s.dilated() && ctx.opset() < 19) {
+            throw ctx.error(op, "dilated average pooling needs opset 19 (AveragePool has no dilations before), writing " + ctx.opset());
+        }
+        long includePad = !max && a.length > 4 * k + 1 ? a[4 * k + 1] : 0;
+        if (includePad != 0 && includePad != 1) throw ctx.error(op, "unknown average pooling divisor mode " + includePad);
+        ConvOps.channelsFirstNode(ctx, op, s, ctx.input(op, 0), x -> {
+            ExportContext.NodeBuilder n = s.apply(ctx.node(max ? "MaxPool" : "AveragePool", x));
+            return includePad == 1 ? n.attr("count_include_pad", 1L) : n;
+        });
     }
 
     static int[] spatialAxes(int rank) {
