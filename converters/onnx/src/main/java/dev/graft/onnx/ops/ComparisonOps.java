@@ -1,13 +1,20 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
+import dev.graft.onnx.OnnxTensors;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.function.BinaryOperator;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.autodiff.samediff.internal.Variable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ops.custom.BitCast;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastTo;
@@ -45,6 +52,203 @@ public final class ComparisonOps implements OnnxOpFamily {
         logical(r, "Xor", (a, b) -> a.getSameDiff().math().xor(a, b));
         r.importer("Not", 1, ComparisonOps::not);
         r.importer("Where", 9, ComparisonOps::where);
+        registerExporters(r);
+    }
+
+    // ---------------------------------------------------------------- export
+
+    private static void registerExporters(ConverterRegistry.Builder r) {
+        // SameDiff's comparisons broadcast both operands numpy-style, as ONNX's do; both answer BOOL.
+        compare(r, "Equal", false, "equals", "equals_scalar");
+        compare(r, "Equal", true, "not_equals", "notequals_scalar");
+        compare(r, "Greater", false, "greater", "greaterthan_scalar");
+        compare(r, "GreaterOrEqual", false, "greater_equal", "greaterthanorequal_scalar");
+        compare(r, "Less", false, "less", "lessthan_scalar");
+        compare(r, "LessOrEqual", false, "less_equal", "lessthanorequal_scalar");
+        // Logical ops read any element type as "not zero"; ONNX's want BOOL.
+        for (String[] p : new String[][]{{"and", "And"}, {"or", "Or"}, {"xor", "Xor"},
+                {"boolean_and", "And"}, {"boolean_or", "Or"}, {"boolean_xor", "Xor"}}) {
+            r.exporter(p[0], (op, ctx) -> ctx.node(p[1], bool(ctx, ctx.input(op, 0)), bool(ctx, ctx.input(op, 1)))
+                    .to(ctx.output(op, 0)));
+        }
+        for (String not : new String[]{"bool_not", "boolean_not"}) {
+            r.exporter(not, (op, ctx) -> ctx.node("Not", bool(ctx, ctx.input(op, 0))).to(ctx.output(op, 0)));
+        }
+        r.exporter("Where", ComparisonOps::exportWhere);
+        r.exporter("cas", ComparisonOps::exportCompareAndSet);
+        r.exporter("bitcast", ComparisonOps::exportBitCast);
+    }
+
+    /**
+     * Binary comparisons and their legacy scalar forms (whose scalar SameDiff holds in the input's type),
+     * optionally negated (not equal). Operands of different types meet in the wider one.
+     */
+    private static void compare(ConverterRegistry.Builder r, String onnxOp, boolean negate, String pairwise, String scalar) {
+        r.exporter(pairwise, (op, ctx) -> {
+            String[] xy = commonType(ctx, ctx.input(op, 0), ctx.input(op, 1));
+            comparison(op, ctx, onnxOp, negate, xy[0], xy[1]);
+        });
+        r.exporter(scalar, (op, ctx) ->
+                comparison(op, ctx, onnxOp, negate, ctx.input(op, 0), ElementwiseOps.scalarOperand(op, ctx)));
+    }
+
+    private static void comparison(SameDiffOp op, ExportContext ctx, String onnxOp, boolean negate, String x, String y) {
+        if (negate) {
+            ctx.node("Not", ctx.node(onnxOp, x, y).build()).to(ctx.output(op, 0));
+        } else {
+            ctx.node(onnxOp, x, y).to(ctx.output(op, 0));
+        }
+    }
+
+    /** The two values in one element type: floating point over integer, then the wider. */
+    private static String[] commonType(ExportContext ctx, String x, String y) {
+        DataType tx = ctx.dataType(x);
+        DataType ty = ctx.dataType(y);
+        if (tx == ty) return new String[]{x, y};
+        boolean xWins = tx.isFPType() != ty.isFPType() ? tx.isFPType() : tx.width() >= ty.width();
+        return xWins ? new String[]{x, cast(ctx, y, tx)} : new String[]{cast(ctx, x, ty), y};
+    }
+
+    private static String cast(ExportContext ctx, String x, DataType to) {
+        return ctx.dataType(x) == to ? x : ctx.node("Cast", x).attr("to", OnnxTensors.toOnnx(to)).build();
+    }
+
+    /** The value as BOOL (non-zero is true, as in ND4J's logical ops and its Where condition). */
+    private static String bool(ExportContext ctx, String x) {
+        return cast(ctx, x, DataType.BOOL);
+    }
+
+    /**
+     * Where with three inputs (condition, x, y) selects elementwise, which ONNX's Where does with broadcasting
+     * (SameDiff's wants equal shapes, so any input SameDiff accepts ONNX does too). With one input it lists the
+     * coordinates of the true elements, one row each (int64 [n, rank]): ONNX's NonZero transposed.
+     *
+     * <p>A Where that selects between the bits of two floating-point values, reinterpreted as integers and read
+     * back as floating point (the importer's {@link #trainableWhere}), is written as one Where on the values
+     * themselves: see {@link #exportBitCast}.
+     */
+    private static void exportWhere(SameDiffOp op, ExportContext ctx) {
+        if (ctx.inputCount(op) == 1) {
+            String nz = ctx.node("NonZero", bool(ctx, ctx.input(op, 0))).build();
+            ctx.node("Transpose", nz).attr("perm", new long[]{1, 0}).to(ctx.output(op, 0));
+            return;
+        }
+        if (ctx.inputCount(op) != 3) {
+            throw ctx.error(op, "Where with " + ctx.inputCount(op) + " inputs has no ONNX equivalent (1 or 3 export)");
+        }
+        if (bitSelection(ctx, op) != null) {
+            return; // written by the bit casts reading its output
+        }
+        ctx.node("Where", bool(ctx, ctx.input(op, 0)), ctx.input(op, 1), ctx.input(op, 2)).to(ctx.output(op, 0));
+    }
+
+    /**
+     * ONNX (up to opset 21) has no bit cast. The only bit casts graft makes are the ones around a Where in
+     * {@link #trainableWhere}: {@code bitcast(Where(c, bitcast(x, int), bitcast(y, int)), float)}, which is
+     * {@code Where(c, x, y)} and is written as that by the outer bit cast; the Where and the inner bit casts
+     * then write nothing. Any other bit cast is an error.
+     */
+    private static void exportBitCast(SameDiffOp op, ExportContext ctx) {
+        SameDiffOp where = producer(ctx, ctx.input(op, 0));
+        String[] values = where == null ? null : bitSelection(ctx, where);
+        if (values != null) {
+            ctx.node("Where", bool(ctx, ctx.input(where, 0)), values[0], values[1]).to(ctx.output(op, 0));
+            return;
+        }
+        List<SameDiffOp> readers = consumers(ctx, ctx.output(op, 0));
+        if (!readers.isEmpty() && readers.stream().allMatch(w -> "Where".equals(w.getOp().opName())
+                && ctx.inputCount(w) == 3 && bitSelection(ctx, w) != null)) {
+            return; // read only by Wheres whose bit casts back write the selection of the original values
+        }
+        throw ctx.error(op, "ONNX has no bit cast (reinterpreting " + ctx.dataType(ctx.input(op, 0)) + " as "
+                + ctx.dataType(ctx.output(op, 0)) + "); only graft's bit casts around a Where export");
+    }
+
+    /**
+     * When the three-input Where selects between two values bit cast from the same type T to an integer of
+     * T's width, and everything reading its output bit casts it back to T: the two original values; else null.
+     */
+    private static String[] bitSelection(ExportContext ctx, SameDiffOp where) {
+        if (ctx.inputCount(where) != 3) return null;
+        String[] sources = new String[2];
+        DataType type = null;
+        for (int i = 0; i < 2; i++) {
+            SameDiffOp cast = producer(ctx, ctx.input(where, i + 1));
+            if (cast == null || !"bitcast".equals(cast.getOp().opName())) return null;
+            sources[i] = ctx.input(cast, 0);
+            DataType from = ctx.dataType(sources[i]);
+            if (from.width() != ctx.dataType(ctx.output(cast, 0)).width() || (type != null && type != from)) return null;
+            type = from;
+        }
+        List<SameDiffOp> readers = consumers(ctx, ctx.output(where, 0));
+        for (SameDiffOp back : readers) {
+            if (!"bitcast".equals(back.getOp().opName()) || ctx.dataType(ctx.output(back, 0)) != type) return null;
+        }
+        return readers.isEmpty() ? null : sources;
+    }
+
+    private static SameDiffOp producer(ExportContext ctx, String value) {
+        Variable v = ctx.sd().getVariables().get(value);
+        String op = v == null ? null : v.getOutputOfOp();
+        return op == null ? null : ctx.sd().getOps().get(op);
+    }
+
+    private static List<SameDiffOp> consumers(ExportContext ctx, String value) {
+        Variable v = ctx.sd().getVariables().get(value);
+        List<SameDiffOp> out = new ArrayList<>();
+        if (v != null && v.getInputsForOp() != null) {
+            for (String name : v.getInputsForOp()) out.add(ctx.sd().getOps().get(name));
+        }
+        return out;
+    }
+
+    /**
+     * CompareAndSet with one input: {@code z = condition(x) ? set : x}; with two (x, y):
+     * {@code z = condition(y) ? y : x}. The condition is one of ND4J's condition modes with a compare value
+     * and, for (not) equals, an epsilon: {@code |x - compare| <= eps} (checked at the boundary).
+     */
+    private static void exportCompareAndSet(SameDiffOp op, ExportContext ctx) {
+        Map<String, Object> p = op.getOp().propertiesForFunction();
+        Object mode = p.get("mode");
+        int m = mode instanceof Conditions.ConditionMode cm ? cm.index : ((Number) mode).intValue();
+        double compare = ((Number) p.get("compare")).doubleValue();
+        double eps = ((Number) p.get("eps")).doubleValue();
+        String x = ctx.input(op, 0);
+        String tested = ctx.inputCount(op) > 1 ? ctx.input(op, 1) : x;
+        String set = ctx.inputCount(op) > 1 ? tested : ctx.scalar(ctx.dataType(x), ((Number) p.get("set")).doubleValue());
+        String mask = condition(op, ctx, tested, m, compare, eps);
+        ctx.node("Where", mask, set, x).to(ctx.output(op, 0));
+    }
+
+    /** The BOOL mask of ND4J's condition mode {@code m} on x (the modes of {@link Conditions.ConditionMode}). */
+    private static String condition(SameDiffOp op, ExportContext ctx, String x, int m, double compare, double eps) {
+        DataType type = ctx.dataType(x);
+        boolean fp = type.isFPType();
+        if (m == 8 || m == 9) {
+            if (!fp) return ctx.constant(Nd4j.scalar(false)); // integers are never inf or NaN
+            return ctx.node(m == 8 ? "IsInf" : "IsNaN", x).build();
+        }
+        if (m == 10 || m == 14 || m == 15) {
+            // libnd4j does not compute these as the Java conditions describe them (checked): for ABS_EQUALS 2 it
+            // sets 2 and 2.0000002 but not -2, whatever the eps; IS_FINITE writes the compare value (-1) over
+            // finite values and NaN; NOT_FINITE changes nothing. Nothing sure to write, so no export.
+            throw ctx.error(op, "CompareAndSet with condition " + Conditions.ConditionMode.fromNumber(m)
+                    + " does not export: libnd4j's result is not what the condition says");
+        }
+        String c = ctx.scalar(type, compare);
+        String abs = m == 6 || m == 7 || m == 12 || m == 13 ? ctx.node("Abs", x).build() : x;
+        return switch (m) {
+            case 0, 1 -> {
+                String dist = ctx.node("Abs", ctx.node("Sub", x, c).build()).build();
+                yield ctx.node(m == 0 ? "LessOrEqual" : "Greater", dist, ctx.scalar(type, eps)).build();
+            }
+            case 2, 6 -> ctx.node("Less", abs, c).build();
+            case 3, 7 -> ctx.node("Greater", abs, c).build();
+            case 4, 13 -> ctx.node("LessOrEqual", abs, c).build();
+            case 5, 12 -> ctx.node("GreaterOrEqual", abs, c).build();
+            case 11 -> ctx.node("Not", ctx.node("Equal", x, c).build()).build();
+            default -> throw ctx.error(op, "condition mode " + m + " does not export");
+        };
     }
 
     /** A SameDiff binary op: (sd, x, y) -> result. */
