@@ -86,7 +86,9 @@ public final class BackendSuite {
             String id = r.suite() + "/" + r.name();
             seen.put(id, String.valueOf(r.lowered()));
             boolean known = knownFailures.containsKey(id);
-            if (r.lowered() != ConformanceCase.Status.PASSED && !known) {
+            // SKIPPED: ONNX Runtime cannot run the source model either (no kernel, a type its Java API cannot
+            // feed) or deviates from the reference on it alike; the runner says which. Not the exporter's doing.
+            if (r.lowered() == ConformanceCase.Status.FAILED && !known) {
                 problems.add(id + ": " + r.loweredReason());
             } else if (r.lowered() == ConformanceCase.Status.PASSED && known) {
                 problems.add(id + ": round trip passes now; remove it from the known failures");
@@ -116,9 +118,9 @@ public final class BackendSuite {
             ConformanceCase r = runner.run(c);
             if (r.status() != ConformanceCase.Status.PASSED) {
                 problems.add(family + "/" + r.name() + ": " + r.status() + " " + r.reason());
-            } else if (r.roundTrip() != ConformanceCase.Status.PASSED) {
+            } else if (r.roundTrip() == ConformanceCase.Status.FAILED) {
                 problems.add(family + "/" + r.name() + ": round trip " + r.roundTripReason());
-            } else if (r.lowered() != ConformanceCase.Status.PASSED) {
+            } else if (r.lowered() == ConformanceCase.Status.FAILED) {
                 problems.add(family + "/" + r.name() + ": lowered round trip " + r.loweredReason());
             }
         }

@@ -366,7 +366,8 @@ public final class OnnxExporter {
             if (shape == null) continue;
             long[] concrete = shape.clone();
             for (int d = 0; d < concrete.length; d++) if (concrete[d] < 0) concrete[d] = d == 0 ? 2 : 5;
-            feeds.put(v.name(), Nd4j.ones(v.dataType(), concrete).muli(v.dataType().isFPType() ? 0.5 : 1));
+            INDArray ones = Nd4j.ones(v.dataType(), concrete);
+            feeds.put(v.name(), v.dataType().isFPType() ? ones.muli(0.5) : ones);
         }
         Set<String> names = new LinkedHashSet<>();
         for (SameDiffOp op : ops) {
