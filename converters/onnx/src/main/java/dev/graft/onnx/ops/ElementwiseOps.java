@@ -67,8 +67,8 @@ public final class ElementwiseOps implements OnnxOpFamily {
         same(r, "Sub", "subtract");
         same(r, "Mul", "multiply");
         same(r, "Div", "divide", "realdiv");
-        same(r, "Max", "maximum", "max_pairwise");
-        same(r, "Min", "minimum", "min_pairwise");
+        for (String s : List.of("maximum", "max_pairwise")) r.exporter(s, (op, ctx) -> widened(op, ctx, "Max"));
+        for (String s : List.of("minimum", "min_pairwise")) r.exporter(s, (op, ctx) -> widened(op, ctx, "Min"));
         same(r, "Sum", "mergeadd");
         // ONNX's Pow takes an exponent of another type than the base, and its result has the base's type.
         same(r, "Pow", "Pow");
@@ -137,6 +137,23 @@ public final class ElementwiseOps implements OnnxOpFamily {
     /** SameDiff op types written as one ONNX node of {@code onnxOp} with the same inputs and outputs. */
     private static void same(ConverterRegistry.Builder r, String onnxOp, String... sameDiffOps) {
         for (String s : sameDiffOps) r.exporter(s, (op, ctx) -> ctx.same(op, onnxOp));
+    }
+
+    /**
+     * Max/Min: ONNX Runtime has no kernel for 8- and 16-bit integers (the importer's Clip of int8 data comes
+     * out as these), so such operands meet in int32 and the result is cast back; exact for these types.
+     */
+    private static void widened(SameDiffOp op, ExportContext ctx, String onnxOp) {
+        DataType t = ctx.dataType(ctx.output(op, 0));
+        if (t != DataType.BYTE && t != DataType.UBYTE && t != DataType.SHORT && t != DataType.UINT16) {
+            ctx.same(op, onnxOp);
+            return;
+        }
+        long int32 = dev.graft.onnx.OnnxTensors.toOnnx(DataType.INT);
+        List<String> wide = ctx.inputs(op).stream()
+                .map(in -> ctx.node("Cast", in).attr("to", int32).build()).toList();
+        String y = ctx.node(onnxOp, wide).build();
+        ctx.node("Cast", y).attr("to", (long) dev.graft.onnx.OnnxTensors.toOnnx(t)).to(ctx.output(op, 0));
     }
 
     /** Binary op with the operands swapped: reversesubtract(x, y) = y - x. */
