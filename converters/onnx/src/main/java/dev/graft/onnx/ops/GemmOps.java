@@ -23,6 +23,41 @@ public final class GemmOps implements OnnxOpFamily {
         r.importer("MatMul", 1, GemmOps::matmul);
 
         r.exporter("matmul", GemmOps::exportMatmul);
+        r.exporter("xw_plus_b", GemmOps::exportXwPlusB);
+        r.exporter("biasadd", GemmOps::exportBiasAdd);
+    }
+
+    /**
+     * sd.nn.linear (libnd4j's xw_plus_b): x [N, K] times W [K, M] (W [M, K] when its integer argument is 1) plus
+     * b [M], exactly one Gemm.
+     */
+    private static void exportXwPlusB(SameDiffOp op, ExportContext ctx) {
+        long[] i = ExportContext.intArgs(op);
+        boolean transB = i.length > 0 && i[0] == 1;
+        String x = ctx.input(op, 0);
+        if (ctx.rank(x) != 2 || ctx.rank(ctx.input(op, 1)) != 2) {
+            throw ctx.error(op, "xw_plus_b needs a rank-2 input and weights, got ranks " + ctx.rank(x) + " and "
+                    + ctx.rank(ctx.input(op, 1)));
+        }
+        ctx.node("Gemm", x, ctx.input(op, 1), ctx.input(op, 2)).attr("transB", transB ? 1L : 0L).to(ctx.output(op, 0));
+    }
+
+    /**
+     * biasAdd: b [C] added along the channel axis, the last one unless the op says NCHW (axis 1). Rank 2 and
+     * channels-last are numpy broadcasting as is; channels-first gets [C, 1, ..., 1] first.
+     */
+    private static void exportBiasAdd(SameDiffOp op, ExportContext ctx) {
+        boolean[] b = ExportContext.boolArgs(op);
+        boolean nchw = b.length > 0 && b[0];
+        String x = ctx.input(op, 0);
+        String bias = ctx.input(op, 1);
+        int rank = ctx.rank(x);
+        if (nchw && rank > 2) {
+            long[] axes = new long[rank - 2];
+            for (int k = 0; k < axes.length; k++) axes[k] = k + 1;
+            bias = ctx.node("Unsqueeze", bias, ctx.longs(axes)).build();
+        }
+        ctx.node("Add", x, bias).to(ctx.output(op, 0));
     }
 
     /**
