@@ -62,7 +62,8 @@ public final class GemmOps implements OnnxOpFamily {
 
     /**
      * SameDiff's mmul (transpose flags, alpha) as MatMul; transposed operands of rank 2 become one Gemm,
-     * other ranks swap their last two axes first.
+     * other ranks swap their last two axes first. A transposed result is the product of the operands in the
+     * other order with their flags flipped, (op(A) op(B))^T = op(B)^T op(A)^T, so it needs no Transpose of its own.
      */
     private static void exportMatmul(SameDiffOp op, ExportContext ctx) {
         long[] flags = ExportContext.intArgs(op);
@@ -73,24 +74,28 @@ public final class GemmOps implements OnnxOpFamily {
         double alpha = t.length > 0 ? t[0] : 1.0;
         String a = ctx.input(op, 0);
         String b = ctx.input(op, 1);
+        if (tr) {
+            String first = b;
+            boolean flipA = !tb;
+            b = a;
+            tb = !ta;
+            a = first;
+            ta = flipA;
+        }
         String out = ctx.output(op, 0);
         int ra = ctx.rank(a);
         int rb = ctx.rank(b);
-        if (ra == 2 && rb == 2 && !tr && (ta || tb || alpha != 1.0)) {
+        if (ra == 2 && rb == 2 && (ta || tb || alpha != 1.0)) {
             ctx.node("Gemm", a, b).attr("transA", ta ? 1L : 0L).attr("transB", tb ? 1L : 0L)
                     .attr("alpha", (float) alpha).to(out);
             return;
         }
         if (ta) a = swapLastTwo(ctx, a, ra);
         if (tb) b = swapLastTwo(ctx, b, rb);
-        boolean scaled = alpha != 1.0;
-        String product = scaled || tr ? ctx.node("MatMul", a, b).build() : ctx.node("MatMul", a, b).to(out);
-        if (scaled) {
-            String s = ctx.scalar(ctx.dataType(ctx.input(op, 0)), alpha);
-            product = tr ? ctx.node("Mul", product, s).build() : ctx.node("Mul", product, s).to(out);
-        }
-        if (tr) {
-            ctx.node("Transpose", product).attr("perm", swapPerm(Math.max(ra, rb))).to(out);
+        if (alpha == 1.0) {
+            ctx.node("MatMul", a, b).to(out);
+        } else {
+            ctx.node("Mul", ctx.node("MatMul", a, b).build(), ctx.scalar(ctx.dataType(ctx.input(op, 0)), alpha)).to(out);
         }
     }
 
