@@ -18,6 +18,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * rather than ND4J's fixed-constant versions, so every attribute value is honoured exactly and gradients
  * flow through ordinary ops. Opset 1 versions differ from opset 6 only by the legacy {@code consumed_inputs}
  * attribute (an in-place hint without effect on the result), so one entry from opset 1 covers both.
+ *
+ * <p>Export covers the SameDiff activations a hand-built head uses (sd.nn relu ... logSoftmax, dropout), each as
+ * the ONNX op computing what libnd4j computes; where no ONNX op does (gelu, precise_gelu, swish) it is written out.
  */
 public final class ActivationOps implements OnnxOpFamily {
 

@@ -76,11 +76,11 @@ public final class NormalizationOps implements OnnxOpFamily {
         String scale = ctx.node("Sqrt", ctx.node("Add", channelShaped(ctx, var, trailing), ctx.scalar(type, eps)).build()).build();
         scale = gamma == null ? ctx.node("Reciprocal", scale).build()
                 : ctx.node("Div", channelShaped(ctx, gamma, trailing), scale).build();
-        String y = ctx.node("Mul", ctx.node("Sub", x, mean).build(), scale).build();
+        ExportContext.NodeBuilder scaled = ctx.node("Mul", ctx.node("Sub", x, mean).build(), scale);
         if (beta == null) {
-            ctx.node("Identity", y).to(ctx.output(op, 0));
+            scaled.to(ctx.output(op, 0));
         } else {
-            ctx.node("Add", y, channelShaped(ctx, beta, trailing)).to(ctx.output(op, 0));
+            ctx.node("Add", scaled.build(), channelShaped(ctx, beta, trailing)).to(ctx.output(op, 0));
         }
     }
 
@@ -122,14 +122,15 @@ public final class NormalizationOps implements OnnxOpFamily {
         String mean = reduceMean(ctx, x, dims);
         String d = ctx.node("Sub", x, mean).build();
         String var = reduceMean(ctx, ctx.node("Mul", d, d).build(), dims);
+        // std + 1e-12: a constant row gives 0 / 1e-12 = 0, as libnd4j's 0 / 0 with NaN replaced by 0 does.
         String std = ctx.node("Add", ctx.node("Sqrt", var).build(), ctx.scalar(type, 1e-12)).build();
         String y = ctx.node("Div", d, std).build();
         int after = rank - 1 - channelAxis;
-        y = ctx.node("Mul", y, channelShaped(ctx, gain, after)).build();
+        ExportContext.NodeBuilder scaled = ctx.node("Mul", y, channelShaped(ctx, gain, after));
         if (bias == null) {
-            ctx.node("Identity", y).to(ctx.output(op, 0));
+            scaled.to(ctx.output(op, 0));
         } else {
-            ctx.node("Add", y, channelShaped(ctx, bias, after)).to(ctx.output(op, 0));
+            ctx.node("Add", scaled.build(), channelShaped(ctx, bias, after)).to(ctx.output(op, 0));
         }
     }
 
