@@ -7,6 +7,7 @@ import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -17,6 +18,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * rather than ND4J's fixed-constant versions, so every attribute value is honoured exactly and gradients
  * flow through ordinary ops. Opset 1 versions differ from opset 6 only by the legacy {@code consumed_inputs}
  * attribute (an in-place hint without effect on the result), so one entry from opset 1 covers both.
+ *
+ * <p>Export covers the SameDiff activations a hand-built head uses (sd.nn relu ... logSoftmax, dropout), each as
+ * the ONNX op computing what libnd4j computes; where no ONNX op does (gelu, precise_gelu, swish) it is written out.
  */
 public final class ActivationOps implements OnnxOpFamily {
 
@@ -48,10 +52,124 @@ public final class ActivationOps implements OnnxOpFamily {
         r.importer("LogSoftmax", 13, (n, ctx) -> softmax13(n, ctx, true));
 
         r.exporter("sigmoid", (op, ctx) -> ctx.same(op, "Sigmoid"));
-        r.exporter("softmax", (op, ctx) -> {
-            long[] dims = ExportContext.intArgs(op);
-            ctx.node("Softmax", ctx.input(op, 0)).attr("axis", dims.length > 0 ? dims[0] : -1L).to(ctx.output(op, 0));
+        r.exporter("tanh", (op, ctx) -> ctx.same(op, "Tanh"));
+        r.exporter("softsign", (op, ctx) -> ctx.same(op, "Softsign"));
+        r.exporter("softplus", (op, ctx) -> ctx.same(op, "Softplus"));
+        // ND4J's SELU uses the constants of the paper, which ONNX's Selu defaults are (as floats).
+        r.exporter("selu", (op, ctx) -> ctx.same(op, "Selu"));
+        r.exporter("relu", ActivationOps::exportRelu);
+        r.exporter("relu6", ActivationOps::exportRelu6);
+        r.exporter("leakyrelu", (op, ctx) -> ctx.node("LeakyRelu", ctx.input(op, 0))
+                .attr("alpha", (float) scalarOperand(op)).to(ctx.output(op, 0)));
+        r.exporter("elu", (op, ctx) -> {
+            double[] t = ExportContext.floatArgs(op);
+            ctx.node("Elu", ctx.input(op, 0)).attr("alpha", t.length > 0 ? (float) t[0] : 1f).to(ctx.output(op, 0));
         });
+        // libnd4j: min(1, max(0, 0.2 x + 0.5)), ONNX's HardSigmoid with its default alpha and beta.
+        r.exporter("hard_sigmoid", (op, ctx) -> ctx.node("HardSigmoid", ctx.input(op, 0))
+                .attr("alpha", 0.2f).attr("beta", 0.5f).to(ctx.output(op, 0)));
+        r.exporter("hardtanh", (op, ctx) -> clip(op, ctx, -1, 1));
+        r.exporter("ClipByValue", (op, ctx) -> {
+            double[] t = ExportContext.floatArgs(op);
+            if (t.length < 2) throw ctx.error(op, "has no clipping bounds");
+            clip(op, ctx, t[0], t[1]);
+        });
+        r.exporter("swish", ActivationOps::exportSwish);
+        r.exporter("gelu", ActivationOps::exportGelu);
+        r.exporter("precise_gelu", ActivationOps::exportPreciseGelu);
+        r.exporter("softmax", (op, ctx) -> softmaxNode(op, ctx, "Softmax"));
+        r.exporter("log_softmax", (op, ctx) -> softmaxNode(op, ctx, "LogSoftmax"));
+        r.exporter("dropout", ActivationOps::exportDropout);
+        // libnd4j's dropout_inverted keeps an element with probability p and divides it by p while training:
+        // the expected value is the input, so inference passes the input through.
+        r.exporter("dropout_inverted", (op, ctx) -> ctx.node("Identity", ctx.input(op, 0)).to(ctx.output(op, 0)));
+    }
+
+    // ---------------------------------------------------------------- export
+
+    /** The operand of a legacy scalar op (relu's cutoff, leakyrelu's alpha). */
+    private static double scalarOperand(SameDiffOp op) {
+        Object[] extra = ExportContext.extraArgs(op);
+        if (extra.length > 0 && extra[0] instanceof Number n) return n.doubleValue();
+        return ExportContext.scalarArg(op);
+    }
+
+    /** libnd4j's relu with a cutoff is max(x, cutoff): Relu for cutoff 0, Max with the cutoff otherwise. */
+    private static void exportRelu(SameDiffOp op, ExportContext ctx) {
+        double cutoff = ExportContext.scalarArg(op);
+        if (cutoff == 0) {
+            ctx.same(op, "Relu");
+            return;
+        }
+        String x = ctx.input(op, 0);
+        ctx.node("Max", x, ctx.scalar(ctx.dataType(x), cutoff)).to(ctx.output(op, 0));
+    }
+
+    /** relu6 with a cutoff: min(max(x, cutoff), 6), one Clip (which also gives 6 when cutoff > 6). */
+    private static void exportRelu6(SameDiffOp op, ExportContext ctx) {
+        clip(op, ctx, ExportContext.scalarArg(op), 6);
+    }
+
+    /** Clip-11+ with scalar bounds of the input's element type. */
+    private static void clip(SameDiffOp op, ExportContext ctx, double min, double max) {
+        String x = ctx.input(op, 0);
+        DataType type = ctx.dataType(x);
+        ctx.node("Clip", x, ctx.scalar(type, min), ctx.scalar(type, max)).to(ctx.output(op, 0));
+    }
+
+    /** x * sigmoid(x): ONNX has no Swish before opset 24. */
+    private static void exportSwish(SameDiffOp op, ExportContext ctx) {
+        String x = ctx.input(op, 0);
+        ctx.node("Mul", x, ctx.node("Sigmoid", x).build()).to(ctx.output(op, 0));
+    }
+
+    /**
+     * ND4J's gelu is the sigmoid approximation x * sigmoid(1.702 x) (libnd4j's GELU transform), which no ONNX
+     * Gelu mode computes: written out.
+     */
+    private static void exportGelu(SameDiffOp op, ExportContext ctx) {
+        String x = ctx.input(op, 0);
+        String scaled = ctx.node("Mul", x, ctx.scalar(ctx.dataType(x), 1.702)).build();
+        ctx.node("Mul", x, ctx.node("Sigmoid", scaled).build()).to(ctx.output(op, 0));
+    }
+
+    /**
+     * ND4J's precise_gelu (libnd4j's PreciseGELU transform) is 0.5 x (1 + tanh(sqrt(2/pi) (x + (0.044715 x)^3))):
+     * the tanh approximation, except that the cube takes 0.044715 inside (tanh's approximation has 0.044715 x^3).
+     * Measured against ND4J, not assumed; neither ONNX Gelu mode (opset 20) computes it, so it is written out
+     * as it is computed, since the exported model must give what the graph was trained with.
+     */
+    private static void exportPreciseGelu(SameDiffOp op, ExportContext ctx) {
+        String x = ctx.input(op, 0);
+        DataType type = ctx.dataType(x);
+        String a = ctx.node("Mul", x, ctx.scalar(type, 0.044715)).build();
+        String cube = ctx.node("Mul", ctx.node("Mul", a, a).build(), a).build();
+        String inner = ctx.node("Mul", ctx.node("Add", x, cube).build(), ctx.scalar(type, Math.sqrt(2.0 / Math.PI))).build();
+        String onePlus = ctx.node("Add", ctx.node("Tanh", inner).build(), ctx.scalar(type, 1.0)).build();
+        String half = ctx.node("Mul", x, ctx.scalar(type, 0.5)).build();
+        ctx.node("Mul", half, onePlus).to(ctx.output(op, 0));
+    }
+
+    /** Softmax/LogSoftmax over one axis (opset 13+ semantics); ND4J's default is the last axis. */
+    private static void softmaxNode(SameDiffOp op, ExportContext ctx, String type) {
+        long[] dims = ExportContext.intArgs(op);
+        ctx.node(type, ctx.input(op, 0)).attr("axis", dims.length > 0 ? dims[0] : -1L).to(ctx.output(op, 0));
+    }
+
+    /**
+     * ND4J's (legacy) dropout keeps an element with probability p and does not rescale it (measured: the mean of
+     * dropout(ones, 0.8) is 0.8), so its inference form is the expected value, p * x, as in the original dropout
+     * paper; p = 1 is the identity.
+     */
+    private static void exportDropout(SameDiffOp op, ExportContext ctx) {
+        Object[] extra = ExportContext.extraArgs(op);
+        if (extra.length == 0 || !(extra[0] instanceof Number p)) throw ctx.error(op, "has no retain probability");
+        String x = ctx.input(op, 0);
+        if (p.doubleValue() == 1.0) {
+            ctx.node("Identity", x).to(ctx.output(op, 0));
+        } else {
+            ctx.node("Mul", x, ctx.scalar(ctx.dataType(x), p.doubleValue())).to(ctx.output(op, 0));
+        }
     }
 
     /** max(x, 0): the positive part. */

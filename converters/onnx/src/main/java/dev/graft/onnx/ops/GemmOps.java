@@ -23,11 +23,47 @@ public final class GemmOps implements OnnxOpFamily {
         r.importer("MatMul", 1, GemmOps::matmul);
 
         r.exporter("matmul", GemmOps::exportMatmul);
+        r.exporter("xw_plus_b", GemmOps::exportXwPlusB);
+        r.exporter("biasadd", GemmOps::exportBiasAdd);
+    }
+
+    /**
+     * sd.nn.linear (libnd4j's xw_plus_b): x [N, K] times W [K, M] (W [M, K] when its integer argument is 1) plus
+     * b [M], exactly one Gemm.
+     */
+    private static void exportXwPlusB(SameDiffOp op, ExportContext ctx) {
+        long[] i = ExportContext.intArgs(op);
+        boolean transB = i.length > 0 && i[0] == 1;
+        String x = ctx.input(op, 0);
+        if (ctx.rank(x) != 2 || ctx.rank(ctx.input(op, 1)) != 2) {
+            throw ctx.error(op, "xw_plus_b needs a rank-2 input and weights, got ranks " + ctx.rank(x) + " and "
+                    + ctx.rank(ctx.input(op, 1)));
+        }
+        ctx.node("Gemm", x, ctx.input(op, 1), ctx.input(op, 2)).attr("transB", transB ? 1L : 0L).to(ctx.output(op, 0));
+    }
+
+    /**
+     * biasAdd: b [C] added along the channel axis, the last one unless the op says NCHW (axis 1). Rank 2 and
+     * channels-last are numpy broadcasting as is; channels-first gets [C, 1, ..., 1] first.
+     */
+    private static void exportBiasAdd(SameDiffOp op, ExportContext ctx) {
+        boolean[] b = ExportContext.boolArgs(op);
+        boolean nchw = b.length > 0 && b[0];
+        String x = ctx.input(op, 0);
+        String bias = ctx.input(op, 1);
+        int rank = ctx.rank(x);
+        if (nchw && rank > 2) {
+            long[] axes = new long[rank - 2];
+            for (int k = 0; k < axes.length; k++) axes[k] = k + 1;
+            bias = ctx.node("Unsqueeze", bias, ctx.longs(axes)).build();
+        }
+        ctx.node("Add", x, bias).to(ctx.output(op, 0));
     }
 
     /**
      * SameDiff's mmul (transpose flags, alpha) as MatMul; transposed operands of rank 2 become one Gemm,
-     * other ranks swap their last two axes first.
+     * other ranks swap their last two axes first. A transposed result is the product of the operands in the
+     * other order with their flags flipped, (op(A) op(B))^T = op(B)^T op(A)^T, so it needs no Transpose of its own.
      */
     private static void exportMatmul(SameDiffOp op, ExportContext ctx) {
         long[] flags = ExportContext.intArgs(op);
@@ -38,24 +74,28 @@ public final class GemmOps implements OnnxOpFamily {
         double alpha = t.length > 0 ? t[0] : 1.0;
         String a = ctx.input(op, 0);
         String b = ctx.input(op, 1);
+        if (tr) {
+            String first = b;
+            boolean flipA = !tb;
+            b = a;
+            tb = !ta;
+            a = first;
+            ta = flipA;
+        }
         String out = ctx.output(op, 0);
         int ra = ctx.rank(a);
         int rb = ctx.rank(b);
-        if (ra == 2 && rb == 2 && !tr && (ta || tb || alpha != 1.0)) {
+        if (ra == 2 && rb == 2 && (ta || tb || alpha != 1.0)) {
             ctx.node("Gemm", a, b).attr("transA", ta ? 1L : 0L).attr("transB", tb ? 1L : 0L)
                     .attr("alpha", (float) alpha).to(out);
             return;
         }
         if (ta) a = swapLastTwo(ctx, a, ra);
         if (tb) b = swapLastTwo(ctx, b, rb);
-        boolean scaled = alpha != 1.0;
-        String product = scaled || tr ? ctx.node("MatMul", a, b).build() : ctx.node("MatMul", a, b).to(out);
-        if (scaled) {
-            String s = ctx.scalar(ctx.dataType(ctx.input(op, 0)), alpha);
-            product = tr ? ctx.node("Mul", product, s).build() : ctx.node("Mul", product, s).to(out);
-        }
-        if (tr) {
-            ctx.node("Transpose", product).attr("perm", swapPerm(Math.max(ra, rb))).to(out);
+        if (alpha == 1.0) {
+            ctx.node("MatMul", a, b).to(out);
+        } else {
+            ctx.node("Mul", ctx.node("MatMul", a, b).build(), ctx.scalar(ctx.dataType(ctx.input(op, 0)), alpha)).to(out);
         }
     }
 

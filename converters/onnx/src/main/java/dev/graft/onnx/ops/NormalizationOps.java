@@ -1,13 +1,16 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
 import dev.graft.onnx.OnnxTensors;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Normalizations over channel axis 1 (BatchNormalization, InstanceNormalization, LRN) or trailing axes
@@ -27,6 +30,116 @@ public final class NormalizationOps implements OnnxOpFamily {
         r.importer("InstanceNormalization", 1, NormalizationOps::instanceNorm);
         r.importer("LayerNormalization", 17, NormalizationOps::layerNorm);
         r.importer("LRN", 1, NormalizationOps::lrn);
+
+        // The importers above build every normalization from primitive ops; these are the fused ops of graphs
+        // built by hand (sd.nn.batchNorm, sd.nn.layerNorm).
+        r.exporter("batchnorm", NormalizationOps::exportBatchNorm);
+        r.exporter("layer_norm", NormalizationOps::exportLayerNorm);
+    }
+
+    // ---------------------------------------------------------------- export
+
+    /**
+     * libnd4j's batchnorm: inputs x, mean, variance, then gamma and beta when its first two integer arguments
+     * say they are applied; the remaining integer arguments are the channel axis; epsilon is the float argument.
+     * y = (x - mean) / sqrt(var + eps) * gamma + beta. Channel axis 1 is ONNX's BatchNormalization (absent gamma
+     * and beta become ones and zeros); another axis is written out with the statistics shaped to broadcast.
+     */
+    private static void exportBatchNorm(SameDiffOp op, ExportContext ctx) {
+        long[] i = ExportContext.intArgs(op);
+        double[] t = ExportContext.floatArgs(op);
+        boolean applyGamma = i.length > 0 && i[0] != 0;
+        boolean applyBeta = i.length > 1 && i[1] != 0;
+        if (i.length != 3) throw ctx.error(op, "batchnorm over " + Math.max(0, i.length - 2) + " axes is not supported (one channel axis)");
+        if (ctx.inputCount(op) != 3 + (applyGamma ? 1 : 0) + (applyBeta ? 1 : 0)) {
+            throw ctx.error(op, "has " + ctx.inputCount(op) + " inputs, expected x, mean, variance"
+                    + (applyGamma ? ", gamma" : "") + (applyBeta ? ", beta" : ""));
+        }
+        double eps = t.length > 0 ? t[0] : 1e-5;
+        String x = ctx.input(op, 0);
+        String mean = ctx.input(op, 1);
+        String var = ctx.input(op, 2);
+        String gamma = applyGamma ? ctx.input(op, 3) : null;
+        String beta = applyBeta ? ctx.input(op, applyGamma ? 4 : 3) : null;
+        int rank = ctx.rank(x);
+        int axis = (int) (i[2] < 0 ? i[2] + rank : i[2]);
+        DataType type = ctx.dataType(x);
+        if (axis == 1 && rank >= 2) {
+            long channels = ctx.probeShape(mean)[0];
+            if (gamma == null) gamma = ctx.constant(Nd4j.ones(type, channels));
+            if (beta == null) beta = ctx.constant(Nd4j.zeros(type, channels));
+            ctx.node("BatchNormalization", x, gamma, beta, mean, var).attr("epsilon", (float) eps).to(ctx.output(op, 0));
+            return;
+        }
+        int trailing = rank - 1 - axis;
+        mean = channelShaped(ctx, mean, trailing);
+        String scale = ctx.node("Sqrt", ctx.node("Add", channelShaped(ctx, var, trailing), ctx.scalar(type, eps)).build()).build();
+        scale = gamma == null ? ctx.node("Reciprocal", scale).build()
+                : ctx.node("Div", channelShaped(ctx, gamma, trailing), scale).build();
+        ExportContext.NodeBuilder scaled = ctx.node("Mul", ctx.node("Sub", x, mean).build(), scale);
+        if (beta == null) {
+            scaled.to(ctx.output(op, 0));
+        } else {
+            ctx.node("Add", scaled.build(), channelShaped(ctx, beta, trailing)).to(ctx.output(op, 0));
+        }
+    }
+
+    /** A [C] vector as [C, 1, ..., 1] with {@code trailing} ones, to broadcast along a channel axis. */
+    private static String channelShaped(ExportContext ctx, String v, int trailing) {
+        if (trailing == 0) return v;
+        long[] axes = new long[trailing];
+        for (int k = 0; k < trailing; k++) axes[k] = k + 1;
+        return ctx.node("Unsqueeze", v, ctx.longs(axes)).build();
+    }
+
+    /**
+     * libnd4j's layer_norm: standardize over the given axes ((x - mean) / std, biased, no epsilon), then gain
+     * [C] and bias [C] along the channel axis (1 when channels-first, else the last). From opset 17 the common
+     * form (the last axis, which is the channel axis) is one LayerNormalization; otherwise it is written out.
+     */
+    private static void exportLayerNorm(SameDiffOp op, ExportContext ctx) {
+        String x = ctx.input(op, 0);
+        String gain = ctx.input(op, 1);
+        String bias = ctx.inputCount(op) > 2 ? ctx.input(op, 2) : null;
+        int rank = ctx.rank(x);
+        boolean[] b = ExportContext.boolArgs(op);
+        boolean channelsFirst = b.length == 0 || b[0];
+        int channelAxis = channelsFirst && rank > 2 ? 1 : rank - 1;
+        long[] dims = ExportContext.intArgs(op).clone();
+        if (dims.length == 0) throw ctx.error(op, "has no axes to normalize over");
+        for (int k = 0; k < dims.length; k++) if (dims[k] < 0) dims[k] += rank;
+        java.util.Arrays.sort(dims);
+        DataType type = ctx.dataType(x);
+        // ONNX Runtime's LayerNormalization wants a scale of x.shape[axis:], so the fused form is for one axis.
+        if (ctx.opset() >= 17 && dims.length == 1 && dims[0] == rank - 1 && channelAxis == rank - 1) {
+            // ONNX divides by sqrt(var + epsilon); 1e-24 changes nothing in float where var is not tiny and turns
+            // a constant row's 0 / 0 into 0, what libnd4j gives (it replaces NaN by 0).
+            ExportContext.NodeBuilder n = bias == null ? ctx.node("LayerNormalization", x, gain)
+                    : ctx.node("LayerNormalization", x, gain, bias);
+            n.attr("axis", dims[0]).attr("epsilon", 1e-24f).to(ctx.output(op, 0));
+            return;
+        }
+        String mean = reduceMean(ctx, x, dims);
+        String d = ctx.node("Sub", x, mean).build();
+        String var = reduceMean(ctx, ctx.node("Mul", d, d).build(), dims);
+        // std + 1e-12: a constant row gives 0 / 1e-12 = 0, as libnd4j's 0 / 0 with NaN replaced by 0 does.
+        String std = ctx.node("Add", ctx.node("Sqrt", var).build(), ctx.scalar(type, 1e-12)).build();
+        String y = ctx.node("Div", d, std).build();
+        int after = rank - 1 - channelAxis;
+        ExportContext.NodeBuilder scaled = ctx.node("Mul", y, channelShaped(ctx, gain, after));
+        if (bias == null) {
+            scaled.to(ctx.output(op, 0));
+        } else {
+            ctx.node("Add", scaled.build(), channelShaped(ctx, bias, after)).to(ctx.output(op, 0));
+        }
+    }
+
+    /** ReduceMean keeping the axes: axes as an attribute before opset 18, as an input from 18. */
+    private static String reduceMean(ExportContext ctx, String x, long[] axes) {
+        if (ctx.opset() >= 18) {
+            return ctx.node("ReduceMean", x, ctx.longs(axes)).attr("keepdims", 1L).build();
+        }
+        return ctx.node("ReduceMean", x).attr("axes", axes).attr("keepdims", 1L).build();
     }
 
     // ---------------------------------------------------------------- BatchNormalization

@@ -9,8 +9,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import ai.onnx.proto.OnnxMl.ModelProto;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
@@ -136,5 +139,67 @@ class NormalizationOpsTest extends OpFamilyTest {
         } finally {
             Nd4j.setDefaultDataTypes(before, beforeFloat);
         }
+    }
+
+    // ---------------------------------------------------------------- export of hand-built graphs
+    // 1e-5 absolute: float32 means and variances over 4-48 elements summed in another order, then scaled by
+    // gains of size ~1-2; outputs stay within ~10.
+
+    private static INDArray positive(int n) {
+        return Nd4j.rand(DataType.FLOAT, n).addi(0.5);
+    }
+
+    /**
+     * sd.nn.batchNorm over channel axis 1 ([N, C] and NCHW) is one BatchNormalization, with and without gamma
+     * and beta; over the last axis of NHWC it is written out.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {13, 17, 21})
+    void batchNormExports(int opset) {
+        Nd4j.getRandom().setSeed(21);
+        SameDiff sd = SameDiff.create();
+        SDVariable flat = sd.placeHolder("flat", DataType.FLOAT, -1, 3);
+        SDVariable img = sd.placeHolder("img", DataType.FLOAT, -1, 3, 4, 3);
+        SDVariable mean = sd.var("mean", Nd4j.randn(DataType.FLOAT, 3)), var = sd.var("var", positive(3));
+        SDVariable gamma = sd.var("gamma", positive(3)), beta = sd.var("beta", Nd4j.randn(DataType.FLOAT, 3));
+        sd.nn().batchNorm("bn_flat", flat, mean, var, gamma, beta, 1e-3, 1);
+        sd.nn().batchNorm("bn_nchw", img, mean, var, gamma, beta, 1e-5, 1);
+        sd.nn().batchNorm("bn_nhwc", img, mean, var, gamma, beta, 1e-5, 3);
+        sd.nn().batchNorm("bn_plain", flat, mean, var, null, null, 1e-5, 1);
+        sd.nn().batchNorm("bn_plain_nhwc", img, mean, var, null, null, 1e-5, 3);
+        List<String> outs = List.of("bn_flat", "bn_nchw", "bn_nhwc", "bn_plain", "bn_plain_nhwc");
+        List<Map<String, INDArray>> feeds = java.util.stream.IntStream.of(1, 7).mapToObj(n -> Map.of(
+                "flat", Nd4j.randn(DataType.FLOAT, n, 3), "img", Nd4j.randn(DataType.FLOAT, n, 3, 4, 3))).toList();
+        ModelProto m = HandBuiltExport.assertExportMatches(sd, outs, opset, 1e-5, feeds);
+        assertEquals(3, HandBuiltExport.opCounts(m).get("BatchNormalization"));
+    }
+
+    /**
+     * sd.nn.layerNorm (no epsilon in libnd4j) with and without bias: over the last axis it is one
+     * LayerNormalization from opset 17 and written out before; over C, H, W of NCHW the gain is per channel
+     * (axis 1), not per element, so it is always written out. A constant row gives 0 (times the gain, plus bias)
+     * in both, not NaN.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {13, 17, 18, 21})
+    void layerNormExports(int opset) {
+        Nd4j.getRandom().setSeed(22);
+        SameDiff sd = SameDiff.create();
+        SDVariable flat = sd.placeHolder("flat", DataType.FLOAT, -1, 6);
+        SDVariable img = sd.placeHolder("img", DataType.FLOAT, -1, 3, 4, 2);
+        SDVariable g = sd.var("g", positive(6)), b = sd.var("b", Nd4j.randn(DataType.FLOAT, 6));
+        SDVariable gc = sd.var("gc", positive(3)), bc = sd.var("bc", Nd4j.randn(DataType.FLOAT, 3));
+        sd.nn().layerNorm("ln", flat, g, b, false, 1);
+        sd.nn().layerNorm("ln_no_bias", flat, g, false, 1);
+        sd.nn().layerNorm("ln_nchw", img, gc, bc, true, 1, 2, 3);
+        List<String> outs = List.of("ln", "ln_no_bias", "ln_nchw");
+        List<Map<String, INDArray>> feeds = java.util.stream.IntStream.of(1, 7).mapToObj(n -> {
+            INDArray f = Nd4j.randn(DataType.FLOAT, n, 6).muli(2).addi(1);
+            f.getRow(0).assign(0.75);
+            return Map.of("flat", f, "img", Nd4j.randn(DataType.FLOAT, n, 3, 4, 2));
+        }).toList();
+        ModelProto m = HandBuiltExport.assertExportMatches(sd, outs, opset, 1e-5, feeds);
+        Integer fused = HandBuiltExport.opCounts(m).get("LayerNormalization");
+        assertEquals(opset >= 17 ? 2 : null, fused, "LayerNormalization nodes at opset " + opset);
     }
 }
