@@ -52,7 +52,6 @@ public final class ActivationOps implements OnnxOpFamily {
         r.importer("LogSoftmax", 13, (n, ctx) -> softmax13(n, ctx, true));
 
         r.exporter("sigmoid", (op, ctx) -> ctx.same(op, "Sigmoid"));
-        r.exporter("tanh", (op, ctx) -> ctx.same(op, "Tanh"));
         r.exporter("softsign", (op, ctx) -> ctx.same(op, "Softsign"));
         r.exporter("softplus", (op, ctx) -> ctx.same(op, "Softplus"));
         // ND4J's SELU uses the constants of the paper, which ONNX's Selu defaults are (as floats).
