@@ -189,7 +189,24 @@ public final class OnnxExporter {
                 g.inputs.add(inputInfo(model, v));
             }
         }
+        // The model's inputs stay its interface even where the export no longer reads one (an output the
+        // importer computed once, a branch cut away): callers feed what they fed before.
+        for (TensorInfo in : model.inputs()) {
+            if (sd.hasVariable(in.name()) && g.inputs.stream().noneMatch(v -> v.getName().equals(in.name()))) {
+                g.inputs.add(inputInfo(model, sd.getVariable(in.name())));
+            }
+        }
         g.inputs.sort(java.util.Comparator.comparingInt(vi -> inputOrder(model, vi.getName())));
+        // An output whose value is known (an initializer) gets a node making it, as ONNX outputs are node outputs.
+        for (String out : outputs) {
+            TensorProto value = g.initializers.remove(out);
+            if (value == null) continue;
+            String stored = ctx.fresh(out + "_value");
+            g.initializers.put(stored, value.toBuilder().setName(stored).build());
+            if (g.weights.remove(out)) g.weights.add(stored);
+            g.nodes.add(NodeProto.newBuilder().setOpType("Identity").setName(ctx.fresh("Identity_" + out))
+                    .addInput(stored).addOutput(out).build());
+        }
         for (String out : outputs) {
             g.outputs.add(outputInfo(model, sd.getVariable(out), probe));
         }
