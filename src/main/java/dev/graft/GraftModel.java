@@ -23,6 +23,8 @@ public final class GraftModel {
     private final SourceInfo source;
     private final Map<String, String> opOrigins;
     private final List<SourceNode> sourceNodes;
+    private final List<dev.graft.surgery.Heads.AttachedHead> heads;
+    private final dev.graft.train.Freeze freeze;
 
     /** Where the graph came from: file, format ("onnx", ...), format version (opset) and producer. */
     public record SourceInfo(Path path, String format, int opset, String producer, long nodeCount,
@@ -89,12 +91,64 @@ public final class GraftModel {
      */
     public GraftModel(SameDiff sameDiff, List<TensorInfo> inputs, List<TensorInfo> outputs, SourceInfo source,
                       Map<String, String> opOrigins, List<SourceNode> sourceNodes) {
+        this(sameDiff, inputs, outputs, source, opOrigins, sourceNodes, List.of(), dev.graft.train.Freeze.all());
+    }
+
+    private GraftModel(SameDiff sameDiff, List<TensorInfo> inputs, List<TensorInfo> outputs, SourceInfo source,
+                       Map<String, String> opOrigins, List<SourceNode> sourceNodes,
+                       List<dev.graft.surgery.Heads.AttachedHead> heads, dev.graft.train.Freeze freeze) {
         this.sameDiff = sameDiff;
         this.sourceNodes = List.copyOf(sourceNodes);
         this.inputs = List.copyOf(inputs);
         this.outputs = List.copyOf(outputs);
         this.source = source;
         this.opOrigins = Map.copyOf(opOrigins);
+        this.heads = List.copyOf(heads);
+        this.freeze = freeze;
+    }
+
+    // ---------------------------------------------------------------- surgery and training (fluent)
+
+    /** Heads grafted onto the model, in the order they were attached. */
+    public List<dev.graft.surgery.Heads.AttachedHead> heads() {
+        return heads;
+    }
+
+    /** What training may change in the trunk (heads always train); default: nothing ({@code all} frozen). */
+    public dev.graft.train.Freeze freezing() {
+        return freeze;
+    }
+
+    public GraftModel withHeads(List<dev.graft.surgery.Heads.AttachedHead> newHeads) {
+        return new GraftModel(sameDiff, inputs, outputs, source, opOrigins, sourceNodes, newHeads, freeze);
+    }
+
+    /**
+     * Keeps the graph up to the named tensors, which become the outputs; everything downstream that no kept
+     * output needs (ops and their now-unused weights) is removed. {@code "auto"} alone picks the input of the
+     * final classifier ({@link dev.graft.surgery.Surgery#autoCut}).
+     */
+    public GraftModel cut(String... tensors) {
+        List<String> names = List.of(tensors);
+        if (names.equals(List.of("auto"))) {
+            names = List.of(dev.graft.surgery.Surgery.autoCut(this).tensor());
+        }
+        return dev.graft.surgery.Surgery.cut(this, names);
+    }
+
+    /** Grafts a new head (dense layers and an output) onto a tensor; its output is named after the head. */
+    public GraftModel attachHead(dev.graft.surgery.HeadSpec spec) {
+        return dev.graft.surgery.Heads.attach(this, spec);
+    }
+
+    /** Chooses what of the trunk trains (heads always do). */
+    public GraftModel freeze(dev.graft.train.Freeze f) {
+        return new GraftModel(sameDiff, inputs, outputs, source, opOrigins, sourceNodes, heads, f);
+    }
+
+    /** Trains the heads (and the unfrozen trunk) on the data; the model's weights are updated in place. */
+    public dev.graft.train.FitResult fit(dev.graft.data.Dataset train, dev.graft.train.TrainSettings settings) {
+        return new dev.graft.train.FineTuner(this, settings).fit(train);
     }
 
     /** Op names in ND4J's failure messages: "Op with name X and op type [..]" or "Op conv2d with name X failed". */
@@ -129,7 +183,7 @@ public final class GraftModel {
             TensorInfo known = outputs.stream().filter(o -> o.name().equals(name)).findFirst().orElse(null);
             outs.add(known != null ? known : new TensorInfo(name, sameDiff.getVariable(name).dataType(), null, null));
         }
-        return new GraftModel(sameDiff, inputs, outs, source, opOrigins, sourceNodes);
+        return new GraftModel(sameDiff, inputs, outs, source, opOrigins, sourceNodes, heads, freeze);
     }
 
     public SameDiff sameDiff() {

@@ -1,0 +1,2 @@
+package dev.graft.data;
+public enum LabelKind { CLASSES, MULTI_LABEL, VALUES }

@@ -1,0 +1,168 @@
+package dev.graft.train;
+
+import dev.graft.GraftException;
+import dev.graft.GraftModel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+
+/**
+ * What of the trunk trains; heads always train. {@code all}: only the heads; {@code none}: everything;
+ * {@code until:T}: the weights the tensor T depends on stay, later ones train; {@code last:K}: the last K
+ * layers with weights (source nodes, in graph order) train too. BatchNormalization's running mean and
+ * variance never change by gradient; its scale and bias follow the rule above when {@code bn} is
+ * {@code train} and stay when it is {@code frozen} (the default: a frozen BatchNormalization computes with
+ * its stored statistics, as at inference).
+ */
+public record Freeze(Mode mode, String until, int last, BatchNorm batchNorm) {
+
+    public enum Mode { ALL, NONE, UNTIL, LAST }
+
+    public enum BatchNorm { FROZEN, STATS, TRAIN }
+
+    public Freeze {
+        if (mode == Mode.LAST && last < 0) throw new GraftException("freeze last:" + last + ": K must be >= 0");
+        if (mode == Mode.UNTIL && (until == null || until.isBlank())) throw new GraftException("freeze until: name a tensor");
+        if (batchNorm == BatchNorm.STATS) {
+            throw new GraftException("bn: stats (updating BatchNormalization's running statistics while training) is not "
+                    + "supported yet; use bn: frozen (statistics and scale/bias fixed) or bn: train (scale/bias train, "
+                    + "statistics fixed)");
+        }
+    }
+
+    public static Freeze all() {
+        return new Freeze(Mode.ALL, null, 0, BatchNorm.FROZEN);
+    }
+
+    public static Freeze none() {
+        return new Freeze(Mode.NONE, null, 0, BatchNorm.FROZEN);
+    }
+
+    public static Freeze until(String tensor) {
+        return new Freeze(Mode.UNTIL, tensor, 0, BatchNorm.FROZEN);
+    }
+
+    public static Freeze last(int k) {
+        return new Freeze(Mode.LAST, null, k, BatchNorm.FROZEN);
+    }
+
+    public Freeze withBatchNorm(BatchNorm bn) {
+        return new Freeze(mode, until, last, bn);
+    }
+
+    /** Parses the job file's form: all | none | until:&lt;tensor&gt; | last:&lt;k&gt;. */
+    public static Freeze parse(String s) {
+        String v = s == null ? "all" : s.trim();
+        if (v.equalsIgnoreCase("all")) return all();
+        if (v.equalsIgnoreCase("none")) return none();
+        if (v.toLowerCase(Locale.ROOT).startsWith("until:")) return until(v.substring(6).trim());
+        if (v.toLowerCase(Locale.ROOT).startsWith("last:")) {
+            try {
+                return last(Integer.parseInt(v.substring(5).trim()));
+            } catch (NumberFormatException e) {
+                throw new GraftException("freeze '" + s + "': last:<k> needs an integer k");
+            }
+        }
+        throw new GraftException("freeze '" + s + "' is not one of all, none, until:<tensor>, last:<k>");
+    }
+
+    public static BatchNorm parseBatchNorm(String s) {
+        try {
+            return BatchNorm.valueOf(s.trim().toUpperCase(Locale.ROOT));
+        } catch (RuntimeException e) {
+            throw new GraftException("bn '" + s + "' is not one of frozen, stats, train");
+        }
+    }
+
+    /** The trunk's weights that train under this rule (heads not included). */
+    public Set<String> trainableTrunk(GraftModel model) {
+        SameDiff sd = model.sameDiff();
+        Set<String> headVars = new HashSet<>();
+        model.heads().forEach(h -> headVars.addAll(h.variables()));
+        Set<String> trunk = new LinkedHashSet<>();
+        for (SDVariable v : sd.variables()) {
+            if (v.getVariableType() == VariableType.VARIABLE && !headVars.contains(v.name()) && v.dataType().isFPType()) {
+                trunk.add(v.name());
+            }
+        }
+        Set<String> statistics = new HashSet<>();
+        Set<String> bnAffine = new HashSet<>();
+        for (GraftModel.SourceNode n : model.sourceNodes()) {
+            if (n.opType().equals("BatchNormalization") && n.inputs().size() >= 5) {
+                bnAffine.add(n.inputs().get(1));
+                bnAffine.add(n.inputs().get(2));
+                statistics.add(n.inputs().get(3));
+                statistics.add(n.inputs().get(4));
+            }
+        }
+        trunk.removeAll(statistics);
+        if (batchNorm == BatchNorm.FROZEN) trunk.removeAll(bnAffine);
+        Set<String> result = switch (mode) {
+            case ALL -> Set.of();
+            case NONE -> trunk;
+            case UNTIL -> {
+                if (!sd.hasVariable(until)) throw new GraftException("freeze until: unknown tensor '" + until + "'");
+                Set<String> before = ancestors(sd, until);
+                Set<String> r = new LinkedHashSet<>(trunk);
+                r.removeAll(before);
+                yield r;
+            }
+            case LAST -> {
+                List<List<String>> layers = layers(model, trunk);
+                Set<String> r = new LinkedHashSet<>();
+                for (int i = Math.max(0, layers.size() - last); i < layers.size(); i++) r.addAll(layers.get(i));
+                yield r;
+            }
+        };
+        return result;
+    }
+
+    /** Every variable the tensor depends on. */
+    static Set<String> ancestors(SameDiff sd, String tensor) {
+        Map<String, SameDiffOp> producer = new HashMap<>();
+        for (SameDiffOp op : sd.getOps().values()) for (String o : op.getOutputsOfOp()) producer.put(o, op);
+        Set<String> seen = new HashSet<>();
+        Deque<String> work = new ArrayDeque<>(List.of(tensor));
+        while (!work.isEmpty()) {
+            String v = work.pop();
+            if (!seen.add(v)) continue;
+            SameDiffOp p = producer.get(v);
+            if (p != null && p.getInputsToOp() != null) work.addAll(p.getInputsToOp());
+        }
+        return seen;
+    }
+
+    /**
+     * The trunk's layers with trainable weights, in graph order: each source node's weights (a Conv's W and
+     * B, a Gemm's B and C); for a graph built by hand, each op's weights.
+     */
+    static List<List<String>> layers(GraftModel model, Set<String> trunk) {
+        List<List<String>> layers = new ArrayList<>();
+        Set<String> placed = new HashSet<>();
+        if (!model.sourceNodes().isEmpty()) {
+            for (GraftModel.SourceNode n : model.sourceNodes()) {
+                List<String> w = new ArrayList<>();
+                for (String in : n.inputs()) if (trunk.contains(in) && placed.add(in)) w.add(in);
+                if (!w.isEmpty()) layers.add(w);
+            }
+        } else {
+            for (SameDiffOp op : model.sameDiff().getOps().values()) {
+                List<String> w = new ArrayList<>();
+                if (op.getInputsToOp() != null) for (String in : op.getInputsToOp()) if (trunk.contains(in) && placed.add(in)) w.add(in);
+                if (!w.isEmpty()) layers.add(w);
+            }
+        }
+        return layers;
+    }
+}
