@@ -484,6 +484,15 @@ public final class FineTuner {
         @SuppressWarnings("unchecked")
         static Checkpoint newest(Path dir) {
             if (!Files.isDirectory(dir)) return null;
+            // A run killed while writing a checkpoint leaves its temporary folder: never read, removed here.
+            try (Stream<Path> s = Files.list(dir)) {
+                for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".epoch-")
+                        || p.getFileName().toString().startsWith(".best-")).toList()) {
+                    deleteTree(p);
+                }
+            } catch (IOException e) {
+                throw new GraftException(dir + ": cannot clean up a partial checkpoint: " + e.getMessage(), e);
+            }
             try (Stream<Path> s = Files.list(dir)) {
                 Path last = s.filter(p -> p.getFileName().toString().matches("epoch-\\d{4}") && Files.exists(p.resolve("state.json")))
                         .max(Path::compareTo).orElse(null);
