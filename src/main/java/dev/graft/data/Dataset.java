@@ -1,25 +1,92 @@
 package dev.graft.data;
-import java.util.*;
+
+import dev.graft.GraftException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Rows of inputs and labels, all in memory. inputs: model input name -> [n, ...]; labels: head name -> [n]
+ * class indices (LONG, -1 missing) or [n, size] floats (NaN missing).
+ */
 public final class Dataset {
-  private final Map<String, INDArray> inputs, labels;
-  private Dataset(Map<String, INDArray> i, Map<String, INDArray> l) { inputs = i; labels = l; }
-  public static Dataset of(Map<String, INDArray> i, Map<String, INDArray> l) { return new Dataset(new LinkedHashMap<>(i), new LinkedHashMap<>(l)); }
-  public int size() { return (int) inputs.values().iterator().next().size(0); }
-  public Map<String, INDArray> inputs() { return inputs; }
-  public Map<String, INDArray> labels() { return labels; }
-  public Batch batch(int[] rows) { return new Batch(gather(inputs, rows), gather(labels, rows)); }
-  public Dataset subset(int[] rows) { return new Dataset(gather(inputs, rows), gather(labels, rows)); }
-  public Dataset[] split(double f, long seed) {
-    int n = size(); int[] o = java.util.stream.IntStream.range(0, n).toArray(); Random r = new Random(seed);
-    for (int i = n - 1; i > 0; i--) { int j = r.nextInt(i + 1); int t = o[i]; o[i] = o[j]; o[j] = t; }
-    int v = (int) Math.round(n * f);
-    return new Dataset[]{subset(Arrays.copyOfRange(o, v, n)), subset(Arrays.copyOfRange(o, 0, v))};
-  }
-  private static Map<String, INDArray> gather(Map<String, INDArray> m, int[] rows) {
-    Map<String, INDArray> out = new LinkedHashMap<>();
-    m.forEach((k, v) -> { INDArray[] parts = new INDArray[rows.length]; for (int i = 0; i < rows.length; i++) parts[i] = v.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(rows[i], rows[i] + 1)); out.put(k, Nd4j.concat(0, parts).dup()); });
-    return out;
-  }
+
+    private final Map<String, INDArray> inputs;
+    private final Map<String, INDArray> labels;
+    private final int size;
+
+    private Dataset(Map<String, INDArray> inputs, Map<String, INDArray> labels) {
+        if (inputs.isEmpty()) throw new GraftException("a dataset needs at least one input array");
+        this.inputs = inputs;
+        this.labels = labels;
+        this.size = (int) inputs.values().iterator().next().size(0);
+        Map<String, INDArray> all = new LinkedHashMap<>(inputs);
+        labels.forEach((k, v) -> all.put("labels of " + k, v));
+        all.forEach((k, v) -> {
+            if (v.size(0) != size) {
+                throw new GraftException("dataset: '" + k + "' has " + v.size(0) + " rows, the first input has " + size);
+            }
+        });
+    }
+
+    /** A dataset from arrays (rows first); the maps are copied, the arrays are not. */
+    public static Dataset of(Map<String, INDArray> inputs, Map<String, INDArray> labels) {
+        return new Dataset(new LinkedHashMap<>(inputs), new LinkedHashMap<>(labels));
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public Map<String, INDArray> inputs() {
+        return inputs;
+    }
+
+    public Map<String, INDArray> labels() {
+        return labels;
+    }
+
+    /** The given rows, gathered (copied) in that order. */
+    public Batch batch(int[] rows) {
+        return new Batch(gather(inputs, rows), gather(labels, rows));
+    }
+
+    public Dataset subset(int[] rows) {
+        return new Dataset(gather(inputs, rows), gather(labels, rows));
+    }
+
+    /** A seeded shuffle split into [train, validation], the validation part holding {@code fraction} of the rows. */
+    public Dataset[] split(double fraction, long seed) {
+        int[] order = java.util.stream.IntStream.range(0, size).toArray();
+        Random r = new Random(seed);
+        for (int i = size - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        int v = (int) Math.round(size * fraction);
+        if (v == 0 || v == size) {
+            throw new GraftException("split " + fraction + " of " + size + " rows leaves " + (v == 0 ? "no validation" : "no training") + " row");
+        }
+        return new Dataset[]{subset(Arrays.copyOfRange(order, v, size)), subset(Arrays.copyOfRange(order, 0, v))};
+    }
+
+    private static Map<String, INDArray> gather(Map<String, INDArray> m, int[] rows) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (Map.Entry<String, INDArray> e : m.entrySet()) {
+            INDArray v = e.getValue();
+            long[] shape = v.shape();
+            long width = v.length() / Math.max(1, shape[0]);
+            INDArray flat = v.reshape('c', shape[0], width);
+            INDArray picked = Nd4j.pullRows(flat, 1, rows);
+            long[] outShape = shape.clone();
+            outShape[0] = rows.length;
+            out.put(e.getKey(), picked.reshape('c', outShape));
+        }
+        return out;
+    }
 }
