@@ -36,9 +36,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Task B is synthetic but learnable from the trunk's features: an image is noise plus a bright square in
  * one of four quadrants (the class); the multi-label head says which colour channels are lit.
  */
-class FineTuneTest {
+public class FineTuneTest {
 
-    static final Path RESNET = Path.of("tests-resources/models/resnet_small/model.onnx");
+    public static final Path RESNET = Path.of("tests-resources/models/resnet_small/model.onnx");
     static final PrintStream QUIET = new PrintStream(java.io.OutputStream.nullOutputStream());
 
     @TempDir
@@ -49,7 +49,7 @@ class FineTuneTest {
      * of its class (0: red, 1: green, 2: blue, 3: all three). The trunk ends in global average pooling, so the
      * task is about colour, not position. "channels" are the lit channels as three 0/1 labels.
      */
-    static Map<String, INDArray[]> quadrants(int n, long seed) {
+    public static Map<String, INDArray[]> quadrants(int n, long seed) {
         Random r = new Random(seed);
         float[] x = new float[n * 3 * 32 * 32];
         long[] cls = new long[n];
