@@ -271,4 +271,70 @@ public class FineTuneTest {
         INDArray x = quadrants(2, 8).get("x")[0];
         assertArrayEquals(new long[]{2, 64}, trunk.run(Map.of("input", x), List.of()).get("/Flatten_output_0").shape());
     }
+
+    /** until:T keeps every weight T depends on and trains the rest; bn: train moves scale and bias, never the statistics. */
+    @Test
+    void untilAndBatchNormModes() {
+        GraftModel source = Graft.load(RESNET);
+        String until = "/layer2/relu_1/Relu_output_0";
+        assertTrue(source.sameDiff().hasVariable(until), "the fixture has " + until);
+        GraftModel model = source.cut("auto").attachHead(HeadSpec.softmax("quadrant", 4))
+                .freeze(Freeze.until(until).withBatchNorm(Freeze.BatchNorm.TRAIN));
+        java.util.Set<String> before = Freeze.ancestors(model.sameDiff(), until);
+        java.util.Set<String> trainable = model.freezing().trainableTrunk(model);
+        java.util.Set<String> statistics = new java.util.HashSet<>();
+        java.util.Set<String> bnAffine = new java.util.HashSet<>();
+        for (GraftModel.SourceNode n : model.sourceNodes()) {
+            if (n.opType().equals("BatchNormalization")) {
+                statistics.addAll(n.inputs().subList(3, 5));
+                bnAffine.addAll(n.inputs().subList(1, 3));
+            }
+        }
+        assertFalse(statistics.isEmpty());
+        List<String> trunk = model.parameterNames().stream().filter(p -> !p.startsWith("quadrant/")).toList();
+        Map<String, INDArray> start = snapshot(model, trunk);
+        model.fit(dataset(quadrants(64, 12), false), TrainSettings.defaults().withEpochs(1).withBatchSize(32)
+                .withTrunkLearningRate(1e-3).withProgress(QUIET, true));
+        int movedAffine = 0;
+        for (String p : trunk) {
+            boolean changed = !java.util.Arrays.equals(start.get(p).dup().data().asFloat(),
+                    model.sameDiff().getArrForVarName(p).dup().data().asFloat());
+            if (before.contains(p) || statistics.contains(p)) {
+                assertFalse(changed, p + " is before '" + until + "' or a running statistic: it must not change");
+            } else {
+                assertEquals(trainable.contains(p), changed, p);
+                if (changed && bnAffine.contains(p)) movedAffine++;
+            }
+        }
+        assertTrue(movedAffine > 0, "bn: train lets BatchNormalization scale/bias after the cut point train");
+    }
+
+    /** Early stopping watches a metric, stops after `patience` epochs without progress, and keeps the best weights. */
+    @Test
+    void earlyStoppingKeepsTheBestEpoch() throws Exception {
+        GraftModel model = Graft.load(RESNET).cut("auto").attachHead(HeadSpec.softmax("quadrant", 4)).freeze(Freeze.all());
+        Path ck = dir.resolve("ck");
+        // A learning rate this large makes validation loss rise after the first epochs.
+        FitResult fit = model.fit(dataset(quadrants(96, 13), false), TrainSettings.defaults().withEpochs(30).withBatchSize(16)
+                .withLearningRate(0.5).withValidationSplit(0.25).withEarlyStopping("val_loss", 2).withCheckpoints(ck, false)
+                .withProgress(QUIET, true));
+        assertTrue(fit.stoppedEarly(), "stopped: " + fit.history().size() + " epochs");
+        double best = Double.MAX_VALUE;
+        int bestEpoch = -1;
+        for (Map<String, Object> row : fit.history()) {
+            double v = ((Number) row.get("val_loss")).doubleValue();
+            if (v < best) {
+                best = v;
+                bestEpoch = ((Number) row.get("epoch")).intValue();
+            }
+        }
+        assertEquals(bestEpoch, fit.bestEpoch());
+        assertEquals(bestEpoch + 2, fit.history().size(), "stops two epochs after the best");
+        // The model holds the best checkpoint's weights.
+        List<String> vars = new com.fasterxml.jackson.databind.ObjectMapper().readValue(ck.resolve("best/variables.json").toFile(),
+                new com.fasterxml.jackson.core.type.TypeReference<List<String>>() { });
+        for (int i = 0; i < vars.size(); i++) {
+            assertSameBits(dev.graft.io.Npy.read(ck.resolve("best/w" + i + ".npy")), model.sameDiff().getArrForVarName(vars.get(i)), vars.get(i));
+        }
+    }
 }
