@@ -337,4 +337,21 @@ public class FineTuneTest {
             assertSameBits(dev.graft.io.Npy.read(ck.resolve("best/w" + i + ".npy")), model.sameDiff().getArrForVarName(vars.get(i)), vars.get(i));
         }
     }
+
+    /** SqueezeNet's classifier is a 1x1 Conv: cut auto stops before it; a dense head on the 4-D map flattens it. */
+    @Test
+    void aDenseHeadOnAFeatureMapFlattensIt() throws Exception {
+        GraftModel model = Graft.load(Path.of("tests-resources/models/squeezenet/model.onnx")).cut("auto");
+        assertEquals(List.of("/features/features.12/Concat_output_0"), model.outputNames());
+        model = model.attachHead(HeadSpec.softmax("kind", 3));
+        assertTrue(model.heads().get(0).flattened());
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 64, 64);
+        INDArray y = model.run(Map.of("input", x), List.of()).get("kind");
+        assertArrayEquals(new long[]{2, 3}, y.shape());
+        Path out = dir.resolve("squeeze.onnx");
+        model.exportOnnx(out);
+        try (OrtRunner ort = new OrtRunner(out)) {
+            assertTrue(Agreement.of(ort.run(Map.of("input", x), List.of()).get("kind"), y, 1e-4, 0).within());
+        }
+    }
 }
