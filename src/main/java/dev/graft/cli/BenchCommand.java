@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print numbers next to a peer run in the same process.",
-        subcommands = {BenchCommand.ImportBench.class, BenchCommand.RunBench.class, BenchCommand.ExportBench.class})
+        subcommands = {BenchCommand.ImportBench.class, BenchCommand.RunBench.class, BenchCommand.ExportBench.class,
+                BenchFinetune.class})
 final class BenchCommand {
 
     @Command(name = "import", mixinStandardHelpOptions = true,

@@ -50,4 +50,18 @@ public final class SameDiffState {
             throw new IllegalStateException("SameDiff internals changed (graft targets ND4J 1.0.0-M2.1): " + e, e);
         }
     }
+
+    /**
+     * Builds the graph's gradient function now. ND4J 1.0.0-M2.1 prints a line per differentiated op on
+     * standard output while doing so (an unconditional System.out.println); graft's output stays clean.
+     */
+    public static synchronized void createGradientFunction(SameDiff sd) {
+        java.io.PrintStream out = System.out;
+        System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        try {
+            sd.createGradFunction();
+        } finally {
+            System.setOut(out);
+        }
+    }
 }

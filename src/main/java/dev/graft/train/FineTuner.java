@@ -86,8 +86,11 @@ public final class FineTuner {
         if (train.size() == 0) throw new GraftException("fit: the training data is empty");
 
         Plan plan = plan();
+        long cacheStart = System.nanoTime();
         Map<String, INDArray> trainCache = plan.cache() ? features(train, plan) : null;
         Map<String, INDArray> valCache = plan.cache() && validation != null ? features(validation, plan) : null;
+        double cacheSeconds = plan.cache() ? (System.nanoTime() - cacheStart) / 1e9 : 0;
+        List<Double> stepMillis = new ArrayList<>();
 
         Map<String, GradientUpdater> updaters = new LinkedHashMap<>();
         Map<String, INDArray> states = new LinkedHashMap<>();
@@ -148,7 +151,9 @@ public final class FineTuner {
                     for (Heads.AttachedHead h : model.heads()) wanted.add(h.spec().name() + "/train_out");
                     OutAndGrad og = plan.graph().calculateGradientsAndOutputs(feeds, wanted, plan.trainable());
                     applyUpdates(plan, updaters, og.getGradients(), iteration, epoch, totalSteps, stepsPerEpoch);
-                    trainingNanos += System.nanoTime() - t0;
+                    long stepNanos = System.nanoTime() - t0;
+                    trainingNanos += stepNanos;
+                    stepMillis.add(stepNanos / 1e6);
                     steps++;
                     iteration++;
                     double loss = og.getOutputs().get(plan.loss()).getDouble(0);
@@ -204,7 +209,7 @@ public final class FineTuner {
             for (String v : plan.trainable()) plan.graph().getArrForVarName(v).assign(bestWeights.get(v));
         }
         return new FitResult(history, bestEpoch, watched, stoppedEarly, plan.cache(), steps, trainingNanos / 1e9,
-                steps == 0 ? 0 : trainingNanos / 1e6 / steps);
+                steps == 0 ? 0 : trainingNanos / 1e6 / steps, cacheSeconds, stepMillis);
     }
 
     private void checkLabels(Dataset d, String what) {
@@ -285,6 +290,7 @@ public final class FineTuner {
         g.identity(totalVal, valSum);
         g.setLossVariables(total);
         SameDiffState.reset(g);
+        SameDiffState.createGradientFunction(g);
         return new String[]{total, totalVal};
     }
 

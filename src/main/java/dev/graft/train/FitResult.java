@@ -6,11 +6,21 @@ import java.util.Map;
 /**
  * What a training run did: one row per epoch (the rows of metrics.json), the best epoch by the watched
  * metric (whose weights the model holds at the end when there was one), whether it stopped early, whether
- * heads trained on cached trunk outputs, and the measured time per training step.
+ * heads trained on cached trunk outputs (and the one-off time to compute them), and the measured time of
+ * every training step (gradients and update; not data preparation).
  */
 public record FitResult(List<Map<String, Object>> history, int bestEpoch, String watchedMetric, boolean stoppedEarly,
-                        boolean featureCache, int steps, double secondsTraining, double meanStepMillis) {
+                        boolean featureCache, int steps, double secondsTraining, double meanStepMillis,
+                        double cacheSeconds, List<Double> stepMillis) {
     public FitResult {
         history = List.copyOf(history);
+        stepMillis = List.copyOf(stepMillis);
+    }
+
+    /** Median time of the last half of the steps: the warm speed. */
+    public double warmStepMillis() {
+        List<Double> tail = new java.util.ArrayList<>(stepMillis.subList(stepMillis.size() / 2, stepMillis.size()));
+        java.util.Collections.sort(tail);
+        return tail.isEmpty() ? Double.NaN : tail.get(tail.size() / 2);
     }
 }

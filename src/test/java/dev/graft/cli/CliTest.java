@@ -211,4 +211,14 @@ class CliTest {
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().contains("round trip (import, export, ONNX Runtime), in scope: 2 of 2 passed"), o.out());
     }
+
+    @Test
+    void benchFinetunePrintsTheThreeModes() {
+        CliRun o = CliRun.of("bench", "finetune", RESNET.resolve("model.onnx").toString(), "--steps", "8", "--batch", "4", "--no-torch");
+        assertEquals(0, o.code(), o.err());
+        for (String mode : new String[]{"head only, frozen trunk, no cache", "head only, cached trunk outputs", "full fine-tuning"}) {
+            assertTrue(o.out().contains(mode), o.out());
+        }
+        assertTrue(!o.out().contains("Added differentiated op"), "ND4J's stdout noise is kept out");
+    }
 }

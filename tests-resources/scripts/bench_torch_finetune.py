@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""PyTorch's time per fine-tuning step on the MobileNetV2 fixture's architecture, for `graft bench finetune`.
+
+The same work graft does in the same run: torchvision mobilenet_v2(width_mult=0.35), 64x64 inputs, a new
+Linear head of 10 classes on the pooled 1280... features, Adam, cross-entropy, BatchNormalization in
+inference form (graft's `bn: frozen`). Three modes:
+  head:   trunk frozen and run without gradients every step, only the head trains;
+  cached: trunk outputs computed once (timed separately), then the head trains on them;
+  full:   every weight trains (BatchNormalization still uses its stored statistics).
+Prints one JSON object: per mode the mean time per step over all steps (warm-up included) and the median
+of the last half, in milliseconds.
+"""
+import argparse
+import json
+import os
+import statistics
+import time
+
+import torch
+import torchvision
+
+
+def timed_steps(step, steps):
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1000)
+    tail = sorted(times[len(times) // 2:])
+    return {"mean_ms": statistics.fmean(times), "warm_median_ms": tail[len(tail) // 2]}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--size", type=int, default=64)
+    a = p.parse_args()
+    torch.set_num_threads(os.cpu_count() or 1)
+    torch.manual_seed(7)
+    rows = a.batch * 8
+    x = torch.randn(rows, 3, a.size, a.size)
+    y = torch.randint(0, 10, (rows,))
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": a.batch, "steps": a.steps}
+
+    def batches():
+        i = 0
+        while True:
+            s = (i % 8) * a.batch
+            yield x[s:s + a.batch], y[s:s + a.batch]
+            i += 1
+
+    def model():
+        m = torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10)
+        m.eval()  # BatchNormalization with stored statistics, dropout off: graft's bn: frozen
+        trunk = torch.nn.Sequential(m.features, torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+        head = torch.nn.Linear(m.last_channel, 10)
+        return trunk, head
+
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    trunk, head = model()
+    opt = torch.optim.Adam(head.parameters(), lr=1e-3)
+    it = batches()
+
+    def head_step():
+        xb, yb = next(it)
+        with torch.no_grad():
+            f = trunk(xb)
+        opt.zero_grad()
+        loss_fn(head(f), yb).backward()
+        opt.step()
+    out["head"] = timed_steps(head_step, a.steps)
+
+    trunk, head = model()
+    opt = torch.optim.Adam(head.parameters(), lr=1e-3)
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        feats = torch.cat([trunk(x[s:s + 64]) for s in range(0, rows, 64)])
+    cache_s = time.perf_counter() - t0
+    it2 = iter(range(10 ** 9))
+
+    def cached_step():
+        s = (next(it2) % 8) * a.batch
+        opt.zero_grad()
+        loss_fn(head(feats[s:s + a.batch]), y[s:s + a.batch]).backward()
+        opt.step()
+    out["cached"] = timed_steps(cached_step, a.steps)
+    out["cached"]["cache_seconds"] = cache_s
+
+    trunk, head = model()
+    params = list(trunk.parameters()) + list(head.parameters())
+    opt = torch.optim.Adam(params, lr=1e-4)
+    it3 = batches()
+
+    def full_step():
+        xb, yb = next(it3)
+        opt.zero_grad()
+        loss_fn(head(trunk(xb)), yb).backward()
+        opt.step()
+    out["full"] = timed_steps(full_step, a.steps)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
