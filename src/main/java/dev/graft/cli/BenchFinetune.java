@@ -44,6 +44,9 @@ final class BenchFinetune implements Callable<Integer> {
     @Option(names = "--no-torch", description = "Only graft's numbers.")
     boolean noTorch;
 
+    @Option(names = "--profile", description = "Instead: time full fine-tuning op type by op type (where the time goes).")
+    boolean profile;
+
     @Spec
     CommandSpec spec;
 
@@ -62,6 +65,9 @@ final class BenchFinetune implements Callable<Integer> {
         int epochs = Math.max(1, steps / 8);
         TrainSettings settings = TrainSettings.defaults().withEpochs(epochs).withBatchSize(batch)
                 .withProgress(new PrintStream(java.io.OutputStream.nullOutputStream()), true);
+        if (profile) {
+            return profile(out, data, settings);
+        }
         out.println(BenchCommand.machine() + String.format("; %s; batch %d; %d steps per mode", model.getFileName(), batch, epochs * 8));
         FitResult head = fresh(Freeze.all()).fit(data, settings.withFeatureCache("off"));
         FitResult cached = fresh(Freeze.all()).fit(data, settings.withFeatureCache("on"));
@@ -75,6 +81,45 @@ final class BenchFinetune implements Callable<Integer> {
                 torch == null ? "" : String.format(", PyTorch %.2f s", torch.path("cached").path("cache_seconds").asDouble()), rows);
         out.println("mean: over all steps, warm-up included; warm: median of the last half; ratio: graft mean / PyTorch mean");
         if (torch == null && !noTorch) out.println("PyTorch: not run (needs /usr/bin/python3 with Debian's python3-torch)");
+        out.flush();
+        return GraftCli.OK;
+    }
+
+    /** Time per op type over a full fine-tuning run (forward and backward ops of every step). */
+    private int profile(PrintWriter out, Dataset data, TrainSettings settings) {
+        GraftModel m = fresh(Freeze.none());
+        Map<String, long[]> byType = new java.util.TreeMap<>();
+        long[] startedAt = new long[1];
+        m.sameDiff().setListeners(new org.nd4j.autodiff.listeners.BaseListener() {
+            @Override
+            public boolean isActive(org.nd4j.autodiff.listeners.Operation operation) {
+                return true;
+            }
+
+            @Override
+            public void preOpExecution(org.nd4j.autodiff.samediff.SameDiff sd, org.nd4j.autodiff.listeners.At at,
+                                       org.nd4j.autodiff.samediff.internal.SameDiffOp op, org.nd4j.linalg.api.ops.OpContext ctx) {
+                startedAt[0] = System.nanoTime();
+            }
+
+            @Override
+            public void opExecution(org.nd4j.autodiff.samediff.SameDiff sd, org.nd4j.autodiff.listeners.At at,
+                                    org.nd4j.linalg.dataset.api.MultiDataSet batch, org.nd4j.autodiff.samediff.internal.SameDiffOp op,
+                                    org.nd4j.linalg.api.ops.OpContext ctx, INDArray[] outputs) {
+                long[] c = byType.computeIfAbsent(op.getOp().opName(), k -> new long[2]);
+                c[0] += System.nanoTime() - startedAt[0];
+                c[1]++;
+            }
+        });
+        FitResult r = m.fit(data, settings.withFeatureCache("off").withTrunkLearningRate(1e-4));
+        long total = byType.values().stream().mapToLong(c -> c[0]).sum();
+        out.printf("full fine-tuning, %d steps, %.1f ms a step (profiled: listeners slow it down); time in ops by type:%n",
+                r.steps(), r.meanStepMillis());
+        out.printf("%-28s %10s %8s %9s%n", "op type", "ms/step", "ops/step", "share");
+        byType.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).limit(20).forEach(e ->
+                out.printf("%-28s %10.2f %8d %8.1f%%%n", e.getKey(), e.getValue()[0] / 1e6 / r.steps(), e.getValue()[1] / r.steps(),
+                        100.0 * e.getValue()[0] / total));
+        out.printf("ops total: %.1f ms a step; the rest of the step is graft's updates and SameDiff's scheduling%n", total / 1e6 / r.steps());
         out.flush();
         return GraftCli.OK;
     }
