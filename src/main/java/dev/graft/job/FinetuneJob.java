@@ -91,6 +91,7 @@ public final class FinetuneJob {
         JobFile.Train t = job.train();
         TrainSettings settings = TrainSettings.defaults().withEpochs(t.epochs()).withBatchSize(t.batchSize())
                 .withOptimizer(t.optimizer()).withLearningRate(t.learningRate()).withTrunkLearningRate(t.trunkLearningRate())
+                .withMomentum(t.momentum())
                 .withWeightDecay(t.weightDecay()).withClipNorm(t.clipNorm()).withSchedule(t.schedule(), t.stepEpochs(), t.stepGamma())
                 .withSeed(t.seed()).withValidationSplit(job.data().split()).withValidation(validation)
                 .withEarlyStopping(t.earlyStopMetric(), t.patience()).withCheckpoints(runDir.resolve("checkpoints"), resume)

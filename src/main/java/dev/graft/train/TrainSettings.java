@@ -10,7 +10,9 @@ import java.util.Locale;
 /**
  * How to train. Defaults are what the job file documents.
  *
- * @param optimizer          adam | adamw | sgd (sgd with {@code momentum}, Nesterov when {@code nesterov})
+ * @param optimizer          adam | adamw | sgd (with Nesterov momentum {@code momentum}, ND4J's Nesterovs: the
+ *                           first step moves (1 + momentum) * lr * g; momentum 0 is plain SGD)
+ * @param nesterov           must be true when momentum &gt; 0 (ND4J offers no classical momentum)
  * @param trunkLearningRate  learning rate of unfrozen trunk weights (NaN: a tenth of {@code learningRate})
  * @param weightDecay        L2 on weights for adam and sgd; decoupled (AdamW) for adamw
  * @param clipNorm           global gradient norm limit (0: none)
@@ -46,10 +48,13 @@ public record TrainSettings(int epochs, int batchSize, String optimizer, double 
         if (!List.of("auto", "on", "off").contains(featureCache)) throw new GraftException("train.feature_cache '" + featureCache + "' is not one of auto, on, off");
         if (resume && checkpointDir == null) throw new GraftException("resume needs a checkpoint folder");
         if (stepEpochs <= 0) throw new GraftException("train.step_epochs must be positive");
+        if (optimizer.equals("sgd") && momentum > 0 && !nesterov) {
+            throw new GraftException("train.momentum: graft's SGD momentum is Nesterov's (ND4J has no classical momentum)");
+        }
     }
 
     public static TrainSettings defaults() {
-        return new TrainSettings(5, 32, "adam", 1e-3, Double.NaN, 0.9, false, 0, 0, "none", 1, 0.5, 7, 0, null,
+        return new TrainSettings(5, 32, "adam", 1e-3, Double.NaN, 0.9, true, 0, 0, "none", 1, 0.5, 7, 0, null,
                 null, 0, null, false, "auto", System.out, false);
     }
 
@@ -62,6 +67,7 @@ public record TrainSettings(int epochs, int batchSize, String optimizer, double 
     public TrainSettings withOptimizer(String v) { return new TrainSettings(epochs, batchSize, v, learningRate, trunkLearningRate, momentum, nesterov, weightDecay, clipNorm, schedule, stepEpochs, stepGamma, seed, validationSplit, validation, earlyStopMetric, patience, checkpointDir, resume, featureCache, progress, quiet); }
     public TrainSettings withLearningRate(double v) { return new TrainSettings(epochs, batchSize, optimizer, v, trunkLearningRate, momentum, nesterov, weightDecay, clipNorm, schedule, stepEpochs, stepGamma, seed, validationSplit, validation, earlyStopMetric, patience, checkpointDir, resume, featureCache, progress, quiet); }
     public TrainSettings withTrunkLearningRate(double v) { return new TrainSettings(epochs, batchSize, optimizer, learningRate, v, momentum, nesterov, weightDecay, clipNorm, schedule, stepEpochs, stepGamma, seed, validationSplit, validation, earlyStopMetric, patience, checkpointDir, resume, featureCache, progress, quiet); }
+    public TrainSettings withMomentum(double v) { return new TrainSettings(epochs, batchSize, optimizer, learningRate, trunkLearningRate, v, nesterov, weightDecay, clipNorm, schedule, stepEpochs, stepGamma, seed, validationSplit, validation, earlyStopMetric, patience, checkpointDir, resume, featureCache, progress, quiet); }
     public TrainSettings withWeightDecay(double v) { return new TrainSettings(epochs, batchSize, optimizer, learningRate, trunkLearningRate, momentum, nesterov, v, clipNorm, schedule, stepEpochs, stepGamma, seed, validationSplit, validation, earlyStopMetric, patience, checkpointDir, resume, featureCache, progress, quiet); }
     public TrainSettings withClipNorm(double v) { return new TrainSettings(epochs, batchSize, optimizer, learningRate, trunkLearningRate, momentum, nesterov, weightDecay, v, schedule, stepEpochs, stepGamma, seed, validationSplit, validation, earlyStopMetric, patience, checkpointDir, resume, featureCache, progress, quiet); }
     public TrainSettings withSchedule(String v, int everyEpochs, double gamma) { return new TrainSettings(epochs, batchSize, optimizer, learningRate, trunkLearningRate, momentum, nesterov, weightDecay, clipNorm, v, everyEpochs, gamma, seed, validationSplit, validation, earlyStopMetric, patience, checkpointDir, resume, featureCache, progress, quiet); }

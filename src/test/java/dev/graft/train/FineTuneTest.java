@@ -145,10 +145,12 @@ public class FineTuneTest {
     void twoHeadsWithMissingLabelsTrainAndExport() throws Exception {
         GraftModel model = Graft.load(RESNET).cut("auto")
                 .attachHead(HeadSpec.softmax("quadrant", 4).withLayers(List.of(32)))
+                // The second branch leaves the trunk earlier, at the end of layer2 (a 4-D map, flattened).
                 .attachHead(new HeadSpec("channels", null, List.of(16), "relu", 0.1, HeadSpec.OutputKind.SIGMOID, 3, 0.5, 11)
-                        .withFrom("/Flatten_output_0"))
+                        .withFrom("/layer2/relu_1/Relu_output_0"))
                 .freeze(Freeze.all());
         assertEquals(List.of("quadrant", "channels"), model.outputNames());
+        assertTrue(model.heads().get(1).flattened());
         Map<String, INDArray[]> d = quadrants(192, 2);
         // A third of the class labels and a quarter of the channel labels are missing.
         INDArray cls = d.get("cls")[0].dup();
@@ -353,5 +355,32 @@ public class FineTuneTest {
         try (OrtRunner ort = new OrtRunner(out)) {
             assertTrue(Agreement.of(ort.run(Map.of("input", x), List.of()).get("kind"), y, 1e-4, 0).within());
         }
+    }
+
+    /** clip_norm bounds a step; a step schedule with gamma 0 stops learning after the first epoch. */
+    @Test
+    void clippingAndStepSchedule() {
+        Dataset data = dataset(quadrants(32, 14), false);
+        GraftModel clipped = Graft.load(RESNET).cut("auto").attachHead(HeadSpec.softmax("quadrant", 4));
+        Map<String, INDArray> before = snapshot(clipped, clipped.heads().get(0).variables());
+        clipped.fit(data, TrainSettings.defaults().withEpochs(1).withBatchSize(32).withOptimizer("sgd").withLearningRate(1.0)
+                .withClipNorm(1e-3).withProgress(QUIET, true).withSeed(1));
+        double sq = 0;
+        for (String v : before.keySet()) {
+            double d = clipped.sameDiff().getArrForVarName(v).sub(before.get(v)).norm2Number().doubleValue();
+            sq += d * d;
+        }
+        // One SGD step with Nesterov momentum 0.9 from zero velocity moves (1 + 0.9) * lr * g, |g| clipped to 1e-3.
+        assertEquals(1.9e-3, Math.sqrt(sq), 1e-6, "update norm");
+
+        GraftModel stepped = Graft.load(RESNET).cut("auto").attachHead(HeadSpec.softmax("quadrant", 4));
+        // Plain SGD: with a learning rate of 0 nothing moves (Adam's and momentum's state would).
+        TrainSettings s = TrainSettings.defaults().withOptimizer("sgd").withMomentum(0).withBatchSize(32).withLearningRate(1e-1)
+                .withSchedule("step", 1, 0.0).withProgress(QUIET, true);
+        stepped.fit(data, s.withEpochs(1));
+        Map<String, INDArray> afterOne = snapshot(stepped, stepped.heads().get(0).variables());
+        GraftModel twice = Graft.load(RESNET).cut("auto").attachHead(HeadSpec.softmax("quadrant", 4));
+        twice.fit(data, s.withEpochs(3));
+        for (String v : afterOne.keySet()) assertSameBits(afterOne.get(v), twice.sameDiff().getArrForVarName(v), v);
     }
 }
