@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -316,7 +315,6 @@ public final class FineTuner {
                                         long iteration) {
         Map<String, INDArray> feeds = new LinkedHashMap<>();
         if (plan.cache()) {
-            INDArray index = Nd4j.createFromArray(rows);
             plan.featureInputs().forEach((tensor, ph) -> feeds.put(ph, cache.get(tensor).getRows(rows)));
         } else {
             feeds.putAll(batch.inputs());
@@ -575,11 +573,5 @@ public final class FineTuner {
                 for (Path f : w.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
             }
         }
-    }
-
-    static Set<String> names(List<Heads.AttachedHead> heads) {
-        Set<String> n = new HashSet<>();
-        heads.forEach(h -> n.add(h.spec().name()));
-        return n;
     }
 }
