@@ -399,9 +399,9 @@ public final class FineTuner {
             INDArray out = Nd4j.concat(0, outs.get(n).toArray(INDArray[]::new));
             INDArray lab = Nd4j.concat(0, labels.get(n).toArray(INDArray[]::new));
             Map<String, Double> m = switch (h.spec().output()) {
-                case SOFTMAX -> HeadMetrics.classes(out, lab);
-                case SIGMOID -> HeadMetrics.multiLabel(out, lab);
-                case LINEAR -> HeadMetrics.values(out, lab);
+                case SOFTMAX -> HeadMetrics.classes(n, out, lab);
+                case SIGMOID -> HeadMetrics.multiLabel(n, out, lab);
+                case LINEAR -> HeadMetrics.values(n, out, lab);
             };
             m.forEach((k, v) -> row.put(prefix + n + "_" + k, v));
         }
