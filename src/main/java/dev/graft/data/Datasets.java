@@ -429,7 +429,12 @@ public final class Datasets {
         }
         float v;
         try {
-            v = Float.parseFloat(t);
+            v = switch (t.toLowerCase(Locale.ROOT)) { // the spellings pandas and numpy write, besides Java's
+                case "nan", "-nan", "+nan" -> Float.NaN;
+                case "inf", "+inf", "infinity", "+infinity" -> Float.POSITIVE_INFINITY;
+                case "-inf", "-infinity" -> Float.NEGATIVE_INFINITY;
+                default -> Float.parseFloat(t);
+            };
         } catch (NumberFormatException e) {
             throw new GraftException(file + ": row " + row + ", column '" + column + "': '" + t + "' is not a number");
         }
