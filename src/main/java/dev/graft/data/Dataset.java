@@ -9,8 +9,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Rows of inputs and labels, all in memory. inputs: model input name -> [n, ...]; labels: head name -> [n]
- * class indices (LONG, -1 missing) or [n, size] floats (NaN missing).
+ * Rows of inputs and labels, all held in memory (graft's datasets are the small task-B sets of transfer
+ * learning; nothing is streamed from disk). inputs: model input name -> [n, ...] float array; labels: head
+ * name -> [n] class indices (LONG, -1 missing) for a CLASSES head, or [n, size] FLOAT (NaN missing) for a
+ * MULTI_LABEL or VALUES head. Every array has the same number of rows n.
  */
 public final class Dataset {
 
@@ -49,17 +51,27 @@ public final class Dataset {
         return labels;
     }
 
-    /** The given rows, gathered (copied) in that order. */
+    /** The given rows (0-based, repeats allowed), gathered (copied) in that order. */
     public Batch batch(int[] rows) {
+        checkRows(rows);
         return new Batch(gather(inputs, rows), gather(labels, rows));
     }
 
+    /** A new dataset of the given rows (0-based), copied in that order. */
     public Dataset subset(int[] rows) {
+        checkRows(rows);
+        if (rows.length == 0) throw new GraftException("dataset: a subset needs at least one row");
         return new Dataset(gather(inputs, rows), gather(labels, rows));
     }
 
-    /** A seeded shuffle split into [train, validation], the validation part holding {@code fraction} of the rows. */
+    /**
+     * A seeded shuffle split into [train, validation], the validation part holding {@code fraction} of the rows
+     * (rounded); the same seed gives the same split, and the two parts share no row.
+     */
     public Dataset[] split(double fraction, long seed) {
+        if (!(fraction > 0 && fraction < 1)) {
+            throw new GraftException("validation split " + fraction + " must be between 0 and 1 (exclusive)");
+        }
         int[] order = java.util.stream.IntStream.range(0, size).toArray();
         Random r = new Random(seed);
         for (int i = size - 1; i > 0; i--) {
@@ -73,6 +85,14 @@ public final class Dataset {
             throw new GraftException("split " + fraction + " of " + size + " rows leaves " + (v == 0 ? "no validation" : "no training") + " row");
         }
         return new Dataset[]{subset(Arrays.copyOfRange(order, v, size)), subset(Arrays.copyOfRange(order, 0, v))};
+    }
+
+    private void checkRows(int[] rows) {
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] < 0 || rows[i] >= size) {
+                throw new GraftException("dataset: row index " + rows[i] + " (position " + i + ") is outside 0.." + (size - 1));
+            }
+        }
     }
 
     private static Map<String, INDArray> gather(Map<String, INDArray> m, int[] rows) {
