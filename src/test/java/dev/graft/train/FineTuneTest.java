@@ -119,7 +119,8 @@ public class FineTuneTest {
             assertSameBits(before.get(t), model.sameDiff().getArrForVarName(t), "frozen weight changed: " + t);
         }
 
-        Path out = dir.resolve("quadrant.onnx");
+        // Kept in target/exported-models for ONNX's checker, which .ci/run applies to every exported model.
+        Path out = Path.of("target/exported-models/finetuned/quadrant.onnx");
         model.exportOnnx(out);
         ModelProto m = OnnxModelReader.of(out).read();
         assertEquals(List.of("quadrant"), m.getGraph().getOutputList().stream().map(o -> o.getName()).toList());
@@ -171,7 +172,7 @@ public class FineTuneTest {
                 "val_quadrant_accuracy", "val_channels_f1")) {
             assertTrue(last.containsKey(k), k + " in " + last.keySet());
         }
-        Path out = dir.resolve("two.onnx");
+        Path out = Path.of("target/exported-models/finetuned/two_heads.onnx");
         model.exportOnnx(out);
         INDArray x = quadrants(7, 98).get("x")[0];
         try (OrtRunner ort = new OrtRunner(out)) {

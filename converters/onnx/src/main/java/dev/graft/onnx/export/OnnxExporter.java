@@ -155,7 +155,12 @@ public final class OnnxExporter {
         }
         checkExportable(model, spelledOut);
 
-        Map<String, INDArray> probe = spelledOut.isEmpty() ? Map.of() : probe(model, spelledOut, options.probeInputs());
+        // ONNX's checker wants every graph output to have a shape (its rank at least); outputs the model does
+        // not describe (new heads, inner tensors) get their rank from the probe run.
+        boolean outputsNeedRank = outputs.stream().anyMatch(o -> model.outputs().stream()
+                .noneMatch(t -> t.name().equals(o) && t.shape() != null));
+        Map<String, INDArray> probe = spelledOut.isEmpty() && !outputsNeedRank ? Map.of()
+                : probe(model, spelledOut, outputs, options.probeInputs());
         ExportContext ctx = new ExportContext(sd, options.opset(), probe::get, model::originOf);
         Set<GraftModel.SourceNode> written = new HashSet<>();
         for (SameDiffOp op : needed) {
@@ -370,7 +375,8 @@ public final class OnnxExporter {
      * keeps every value the spelled-out ops read or write: their ranks and element types guide the
      * exporters. The sizes are arbitrary; exporters must not bake them in.
      */
-    private static Map<String, INDArray> probe(GraftModel model, List<SameDiffOp> ops, Map<String, INDArray> given) {
+    private static Map<String, INDArray> probe(GraftModel model, List<SameDiffOp> ops, List<String> outputs,
+                                               Map<String, INDArray> given) {
         SameDiff sd = model.sameDiff();
         Map<String, INDArray> feeds = new LinkedHashMap<>();
         for (SDVariable v : sd.variables()) {
@@ -392,6 +398,9 @@ public final class OnnxExporter {
                 if (sd.getVariable(in).getVariableType() == VariableType.ARRAY) names.add(in);
             }
             names.addAll(op.getOutputsOfOp());
+        }
+        for (String o : outputs) {
+            if (sd.getVariable(o).getVariableType() == VariableType.ARRAY) names.add(o);
         }
         // Only values reachable from the fed placeholders can be computed.
         try {
@@ -440,6 +449,13 @@ public final class OnnxExporter {
 
     private static ValueInfoProto outputInfo(GraftModel model, SDVariable v, Map<String, INDArray> probe) {
         TypeProto.Tensor.Builder t = TypeProto.Tensor.newBuilder().setElemType(OnnxTensors.toOnnx(v.dataType()));
+        INDArray probed = probe.get(v.name());
+        if (probed != null) {
+            // Rank only: sizes seen on the probe input may depend on dynamic input sizes.
+            TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
+            for (int d = 0; d < probed.rank(); d++) s.addDim(TensorShapeProto.Dimension.newBuilder());
+            t.setShape(s);
+        }
         for (TensorInfo out : model.outputs()) {
             if (out.name().equals(v.name()) && out.shape() != null) {
                 TensorShapeProto.Builder s = TensorShapeProto.newBuilder();

@@ -162,7 +162,7 @@ class OnnxExporterTest {
         Path source = MODELS.resolve("resnet_small").resolve("model.onnx");
         GraftModel model = Graft.load(source);
         String cut = "/Flatten_output_0";
-        Path out = dir.resolve("trunk.onnx");
+        Path out = EXPORTED.resolve("cut").resolve("resnet_trunk.onnx");
         new OnnxExporter().write(model, out, OnnxExporter.Options.defaults().withOutputs(List.of(cut)));
         ModelProto m = OnnxModelReader.of(out).read();
         assertEquals(List.of(cut), m.getGraph().getOutputList().stream().map(o -> o.getName()).toList());
@@ -217,7 +217,7 @@ class OnnxExporterTest {
         sd.nn.softmax("probs", sd.mmul(h, w2), 1);
         sd.nn.sigmoid("flags", h);
         GraftModel model = GraftModel.of(sd, List.of("probs", "flags"));
-        Path out = dir.resolve("hand.onnx");
+        Path out = EXPORTED.resolve("hand-built").resolve("two_outputs.onnx");
         model.exportOnnx(out);
         ModelProto m = OnnxModelReader.of(out).read();
         assertEquals(List.of("probs", "flags"), m.getGraph().getOutputList().stream().map(o -> o.getName()).toList());
@@ -251,7 +251,7 @@ class OnnxExporterTest {
         SDVariable b = sd.var("head_b", Nd4j.zeros(DataType.FLOAT, 4));
         sd.nn.softmax("head", sd.mmul(features, w).add(b), 1);
         GraftModel grafted = model.withOutputs(List.of("output", "head"));
-        Path out = dir.resolve("grafted.onnx");
+        Path out = EXPORTED.resolve("grafted").resolve("resnet_new_head.onnx");
         OnnxExporter.Result r = new OnnxExporter().write(grafted, out, OnnxExporter.Options.defaults());
         assertEquals(31, r.sourceNodesKept(), "the trunk and old classifier are written back");
         assertEquals(3, r.opsSpelledOut(), "matmul, add, softmax of the new head");
