@@ -139,4 +139,20 @@ class FinetuneJobTest {
         assertTrue(e.getMessage().contains("y_colour.npy: row 6 has label 7.0"), e.getMessage());
         assertTrue(!Files.exists(run.resolve("metrics.json")), "nothing written for a job that cannot start");
     }
+
+    @Test
+    void theCommandLineRefusesBadJobFilesWithExitCode2() throws Exception {
+        CliRun missing = CliRun.of("finetune", dir.resolve("absent.yaml").toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("absent.yaml: no such job file"), missing.err());
+        Path broken = dir.resolve("broken.yaml");
+        Files.writeString(broken, "source: [unclosed\n");
+        CliRun yaml = CliRun.of("finetune", broken.toString());
+        assertEquals(2, yaml.code());
+        assertTrue(yaml.err().contains("broken.yaml: not valid YAML"), yaml.err());
+        Files.writeString(broken, "source: x.onnx\nheads: []\n");
+        CliRun heads = CliRun.of("finetune", broken.toString());
+        assertEquals(2, heads.code());
+        assertTrue(heads.err().contains("heads: give a list of at least one head"), heads.err());
+    }
 }
