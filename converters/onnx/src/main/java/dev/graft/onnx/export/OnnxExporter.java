@@ -402,6 +402,9 @@ public final class OnnxExporter {
         for (String o : outputs) {
             if (sd.getVariable(o).getVariableType() == VariableType.ARRAY) names.add(o);
         }
+        if (names.isEmpty()) {
+            return new HashMap<>(feeds); // nothing to compute (an output the import already knew the value of)
+        }
         // Only values reachable from the fed placeholders can be computed.
         try {
             Map<String, INDArray> out = new HashMap<>(sd.output(feeds, new ArrayList<>(names)));
