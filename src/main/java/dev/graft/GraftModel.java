@@ -25,6 +25,8 @@ public final class GraftModel {
     private final List<SourceNode> sourceNodes;
     private final List<dev.graft.surgery.Heads.AttachedHead> heads;
     private final dev.graft.train.Freeze freeze;
+    /** What training did to the weights this handle (and the handles derived from it) share, or null. */
+    private final java.util.concurrent.atomic.AtomicReference<String> trainingSummary;
 
     /** Where the graph came from: file, format ("onnx", ...), format version (opset) and producer. */
     public record SourceInfo(Path path, String format, int opset, String producer, long nodeCount,
@@ -91,12 +93,14 @@ public final class GraftModel {
      */
     public GraftModel(SameDiff sameDiff, List<TensorInfo> inputs, List<TensorInfo> outputs, SourceInfo source,
                       Map<String, String> opOrigins, List<SourceNode> sourceNodes) {
-        this(sameDiff, inputs, outputs, source, opOrigins, sourceNodes, List.of(), dev.graft.train.Freeze.all());
+        this(sameDiff, inputs, outputs, source, opOrigins, sourceNodes, List.of(), dev.graft.train.Freeze.all(),
+                new java.util.concurrent.atomic.AtomicReference<>());
     }
 
     private GraftModel(SameDiff sameDiff, List<TensorInfo> inputs, List<TensorInfo> outputs, SourceInfo source,
                        Map<String, String> opOrigins, List<SourceNode> sourceNodes,
-                       List<dev.graft.surgery.Heads.AttachedHead> heads, dev.graft.train.Freeze freeze) {
+                       List<dev.graft.surgery.Heads.AttachedHead> heads, dev.graft.train.Freeze freeze,
+                       java.util.concurrent.atomic.AtomicReference<String> trainingSummary) {
         this.sameDiff = sameDiff;
         this.sourceNodes = List.copyOf(sourceNodes);
         this.inputs = List.copyOf(inputs);
@@ -105,6 +109,7 @@ public final class GraftModel {
         this.opOrigins = Map.copyOf(opOrigins);
         this.heads = List.copyOf(heads);
         this.freeze = freeze;
+        this.trainingSummary = trainingSummary;
     }
 
     // ---------------------------------------------------------------- surgery and training (fluent)
@@ -120,7 +125,7 @@ public final class GraftModel {
     }
 
     public GraftModel withHeads(List<dev.graft.surgery.Heads.AttachedHead> newHeads) {
-        return new GraftModel(sameDiff, inputs, outputs, source, opOrigins, sourceNodes, newHeads, freeze);
+        return new GraftModel(sameDiff, inputs, outputs, source, opOrigins, sourceNodes, newHeads, freeze, trainingSummary);
     }
 
     /**
@@ -143,12 +148,19 @@ public final class GraftModel {
 
     /** Chooses what of the trunk trains (heads always do). */
     public GraftModel freeze(dev.graft.train.Freeze f) {
-        return new GraftModel(sameDiff, inputs, outputs, source, opOrigins, sourceNodes, heads, f);
+        return new GraftModel(sameDiff, inputs, outputs, source, opOrigins, sourceNodes, heads, f, trainingSummary);
     }
 
     /** Trains the heads (and the unfrozen trunk) on the data; the model's weights are updated in place. */
     public dev.graft.train.FitResult fit(dev.graft.data.Dataset train, dev.graft.train.TrainSettings settings) {
-        return new dev.graft.train.FineTuner(this, settings).fit(train);
+        dev.graft.train.FitResult r = new dev.graft.train.FineTuner(this, settings).fit(train);
+        trainingSummary.set(r.summaryJson(heads.stream().map(h -> h.spec().name()).toList(), train.size()));
+        return r;
+    }
+
+    /** A JSON summary of the last training of these weights (written into exports as graft.training), or null. */
+    public String trainingSummary() {
+        return trainingSummary.get();
     }
 
     /** Op names in ND4J's failure messages: "Op with name X and op type [..]" or "Op conv2d with name X failed". */
@@ -183,7 +195,7 @@ public final class GraftModel {
             TensorInfo known = outputs.stream().filter(o -> o.name().equals(name)).findFirst().orElse(null);
             outs.add(known != null ? known : new TensorInfo(name, sameDiff.getVariable(name).dataType(), null, null));
         }
-        return new GraftModel(sameDiff, inputs, outs, source, opOrigins, sourceNodes, heads, freeze);
+        return new GraftModel(sameDiff, inputs, outs, source, opOrigins, sourceNodes, heads, freeze, trainingSummary);
     }
 
     public SameDiff sameDiff() {

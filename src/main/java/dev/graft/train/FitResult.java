@@ -23,4 +23,26 @@ public record FitResult(List<Map<String, Object>> history, int bestEpoch, String
         java.util.Collections.sort(tail);
         return tail.isEmpty() ? Double.NaN : tail.get(tail.size() / 2);
     }
+
+    /** A JSON summary for the exported model's metadata: heads, rows, epochs, best epoch, the last epoch's row. */
+    public String summaryJson(List<String> heads, int trainRows) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("heads", heads);
+        m.put("train_rows", trainRows);
+        m.put("epochs_run", history.size());
+        m.put("best_epoch", bestEpoch);
+        m.put("watched_metric", watchedMetric);
+        m.put("stopped_early", stoppedEarly);
+        m.put("feature_cache", featureCache);
+        Map<String, Object> last = new java.util.LinkedHashMap<>();
+        if (!history.isEmpty()) {
+            history.get(history.size() - 1).forEach((k, v) -> last.put(k, v instanceof Double d && !Double.isFinite(d) ? null : v));
+        }
+        m.put("last_epoch", last);
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(m);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

@@ -124,6 +124,9 @@ public class FineTuneTest {
         model.exportOnnx(out);
         ModelProto m = OnnxModelReader.of(out).read();
         assertEquals(List.of("quadrant"), m.getGraph().getOutputList().stream().map(o -> o.getName()).toList());
+        String summary = m.getMetadataPropsList().stream().filter(p -> p.getKey().equals("graft.training")).findFirst()
+                .orElseThrow().getValue();
+        assertTrue(summary.contains("\"heads\":[\"quadrant\"]") && summary.contains("\"epochs_run\":12"), summary);
         INDArray x = quadrants(5, 99).get("x")[0];
         try (OrtRunner ort = new OrtRunner(out)) {
             Agreement a = Agreement.of(ort.run(Map.of("input", x), List.of()).get("quadrant"),

@@ -510,6 +510,7 @@ public final class OnnxExporter {
             if (sha != null) meta.put("graft.source.sha256", sha);
             meta.put("graft.source.format", source.format());
         }
+        if (model.trainingSummary() != null) meta.put("graft.training", model.trainingSummary());
         meta.putAll(options.metadata());
         meta.forEach((k, v) -> m.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
         return m.build();
