@@ -84,7 +84,19 @@ public final class FineTuner {
         if (validation != null) checkLabels(validation, "validation data");
         if (train.size() == 0) throw new GraftException("fit: the training data is empty");
 
+        // bn: stats: BatchNormalization's running statistics are re-estimated on the training data; with a
+        // frozen trunk once (then the trunk is fixed, and the feature cache still applies), else every epoch.
+        List<String[]> batchNorms = model.freezing().batchNorm() == Freeze.BatchNorm.STATS
+                ? Freeze.batchNormStatistics(model) : List.of();
+        boolean trunkTrains = !model.freezing().trainableTrunk(model).isEmpty();
+        Checkpoint resumeFrom = s.resume() ? Checkpoint.newest(s.checkpointDir()) : null;
+        if (!batchNorms.isEmpty() && resumeFrom == null) recalibrate(batchNorms, train);
         Plan plan = plan();
+        List<String> saved = new ArrayList<>(plan.trainable());
+        for (String[] bn : batchNorms) {
+            saved.add(bn[1]);
+            saved.add(bn[2]);
+        }
         long cacheStart = System.nanoTime();
         Map<String, INDArray> trainCache = plan.cache() ? features(train, plan) : null;
         Map<String, INDArray> valCache = plan.cache() && validation != null ? features(validation, plan) : null;
@@ -113,19 +125,17 @@ public final class FineTuner {
         double bestValue = Double.NaN;
         int sinceBest = 0;
         Map<String, INDArray> bestWeights = null;
-        if (s.resume()) {
-            Checkpoint c = Checkpoint.newest(s.checkpointDir());
-            if (c != null) {
-                c.restore(plan.graph(), plan.trainable(), states);
-                history.addAll(c.history);
-                startEpoch = c.epoch + 1;
-                iteration = c.iteration;
-                bestEpoch = c.bestEpoch;
-                bestValue = c.bestValue;
-                sinceBest = c.sinceBest;
-                Path best = s.checkpointDir().resolve("best");
-                if (bestEpoch > 0 && Files.isDirectory(best)) bestWeights = Checkpoint.readArrays(best, plan.trainable());
-            }
+        if (resumeFrom != null) {
+            Checkpoint c = resumeFrom;
+            c.restore(model.sameDiff(), plan.graph(), saved, states);
+            history.addAll(c.history);
+            startEpoch = c.epoch + 1;
+            iteration = c.iteration;
+            bestEpoch = c.bestEpoch;
+            bestValue = c.bestValue;
+            sinceBest = c.sinceBest;
+            Path best = s.checkpointDir().resolve("best");
+            if (bestEpoch > 0 && Files.isDirectory(best)) bestWeights = Checkpoint.readArrays(best, saved);
         }
 
         int stepsPerEpoch = (train.size() + s.batchSize() - 1) / s.batchSize();
@@ -168,6 +178,7 @@ public final class FineTuner {
                     }
                     progress.step(rows.length, Map.of("loss", lossSum / lossCount));
                 }
+                if (!batchNorms.isEmpty() && trunkTrains) recalibrate(batchNorms, train);
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("epoch", epoch);
                 row.put("train_loss", lossSum / lossCount);
@@ -188,15 +199,15 @@ public final class FineTuner {
                     bestValue = value;
                     bestEpoch = epoch;
                     sinceBest = 0;
-                    bestWeights = copies(plan.graph(), plan.trainable());
-                    if (s.checkpointDir() != null) Checkpoint.writeArrays(s.checkpointDir().resolve("best"), bestWeights, plan.trainable());
+                    bestWeights = copies(model.sameDiff(), plan.graph(), saved);
+                    if (s.checkpointDir() != null) Checkpoint.writeArrays(s.checkpointDir().resolve("best"), bestWeights, saved);
                 } else {
                     sinceBest++;
                 }
             }
             if (s.checkpointDir() != null) {
                 new Checkpoint(epoch, iteration, history, bestEpoch, bestValue, sinceBest)
-                        .write(s.checkpointDir(), plan.graph(), plan.trainable(), states);
+                        .write(s.checkpointDir(), model.sameDiff(), plan.graph(), saved, states);
             }
             if (s.patience() > 0 && sinceBest >= s.patience()) {
                 stoppedEarly = true;
@@ -205,7 +216,7 @@ public final class FineTuner {
         }
         if (bestWeights != null && bestEpoch != ((Number) history.get(history.size() - 1).get("epoch")).intValue()) {
             // The model keeps the best epoch's weights (what the best checkpoint holds), as Keras' restore_best_weights.
-            for (String v : plan.trainable()) plan.graph().getArrForVarName(v).assign(bestWeights.get(v));
+            for (String v : saved) array(model.sameDiff(), plan.graph(), v).assign(bestWeights.get(v));
         }
         return new FitResult(history, bestEpoch, watched, stoppedEarly, plan.cache(), steps, trainingNanos / 1e9,
                 steps == 0 ? 0 : trainingNanos / 1e6 / steps, cacheSeconds, stepMillis);
@@ -429,10 +440,52 @@ public final class FineTuner {
         metrics(row, "val_", outs, labels);
     }
 
-    private static Map<String, INDArray> copies(SameDiff g, List<String> vars) {
+    private static Map<String, INDArray> copies(SameDiff model, SameDiff g, List<String> vars) {
         Map<String, INDArray> m = new LinkedHashMap<>();
-        for (String v : vars) m.put(v, g.getArrForVarName(v).dup());
+        for (String v : vars) m.put(v, array(model, g, v).dup());
         return m;
+    }
+
+    /** A weight's array: in the training graph (heads, trunk) or, for BatchNormalization statistics, the model's. */
+    static INDArray array(SameDiff model, SameDiff g, String v) {
+        return g.hasVariable(v) ? g.getArrForVarName(v) : model.getArrForVarName(v);
+    }
+
+    /**
+     * bn: stats. Each BatchNormalization's running mean and (unbiased) variance become its input's per-channel
+     * mean and variance over the training rows, node after node in graph order, so that every node sees
+     * inputs normalised with the statistics already re-estimated before it (an exact, whole-dataset form of
+     * what a momentum update of batch statistics approximates). Costs one pass over the data per node.
+     */
+    private void recalibrate(List<String[]> batchNorms, Dataset d) {
+        for (String[] bn : batchNorms) {
+            INDArray mean = model.sameDiff().getArrForVarName(bn[1]);
+            INDArray var = model.sameDiff().getArrForVarName(bn[2]);
+            int channels = (int) mean.length();
+            double[] sum = new double[channels];
+            double[] sq = new double[channels];
+            long count = 0;
+            for (int start = 0; start < d.size(); start += s.batchSize()) {
+                int[] rows = java.util.stream.IntStream.range(start, Math.min(d.size(), start + s.batchSize())).toArray();
+                INDArray x = model.run(d.batch(rows).inputs(), List.of(bn[0])).get(bn[0]).castTo(DataType.DOUBLE);
+                int[] others = java.util.stream.IntStream.range(0, x.rank()).filter(a -> a != 1).toArray();
+                double[] s1 = x.sum(others).data().asDouble();
+                double[] s2 = x.mul(x).sum(others).data().asDouble();
+                for (int c = 0; c < channels; c++) {
+                    sum[c] += s1[c];
+                    sq[c] += s2[c];
+                }
+                count += x.length() / channels;
+            }
+            double[] m = new double[channels];
+            double[] v = new double[channels];
+            for (int c = 0; c < channels; c++) {
+                m[c] = sum[c] / count;
+                v[c] = Math.max(0, (sq[c] - count * m[c] * m[c]) / Math.max(1, count - 1));
+            }
+            mean.assign(Nd4j.createFromArray(m).castTo(mean.dataType()).reshape(mean.shape()));
+            var.assign(Nd4j.createFromArray(v).castTo(var.dataType()).reshape(var.shape()));
+        }
     }
 
     // ---------------------------------------------------------------- checkpoints
@@ -459,12 +512,12 @@ public final class FineTuner {
             this.sinceBest = sinceBest;
         }
 
-        void write(Path dir, SameDiff g, List<String> vars, Map<String, INDArray> states) {
+        void write(Path dir, SameDiff model, SameDiff g, List<String> vars, Map<String, INDArray> states) {
             try {
                 Files.createDirectories(dir);
                 Path tmp = Files.createTempDirectory(dir, ".epoch-" + epoch + "-");
                 for (int i = 0; i < vars.size(); i++) {
-                    Npy.write(g.getArrForVarName(vars.get(i)), tmp.resolve("w" + i + ".npy"));
+                    Npy.write(array(model, g, vars.get(i)), tmp.resolve("w" + i + ".npy"));
                     INDArray st = states.get(vars.get(i));
                     if (st != null) Npy.write(st, tmp.resolve("s" + i + ".npy"));
                 }
@@ -517,13 +570,13 @@ public final class FineTuner {
         Path folder;
         List<String> variables;
 
-        void restore(SameDiff g, List<String> vars, Map<String, INDArray> states) {
+        void restore(SameDiff model, SameDiff g, List<String> vars, Map<String, INDArray> states) {
             if (!variables.equals(vars)) {
                 throw new GraftException(folder + ": the checkpoint holds other weights than this job trains (" + variables.size()
                         + " vs " + vars.size() + "); resume needs the same job");
             }
             for (int i = 0; i < vars.size(); i++) {
-                g.getArrForVarName(vars.get(i)).assign(Npy.read(folder.resolve("w" + i + ".npy")));
+                array(model, g, vars.get(i)).assign(Npy.read(folder.resolve("w" + i + ".npy")));
                 INDArray st = states.get(vars.get(i));
                 if (st != null) st.assign(Npy.read(folder.resolve("s" + i + ".npy")));
             }

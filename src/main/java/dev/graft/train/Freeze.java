@@ -23,7 +23,8 @@ import org.nd4j.autodiff.samediff.internal.SameDiffOp;
  * layers with weights (source nodes, in graph order) train too. BatchNormalization's running mean and
  * variance never change by gradient; its scale and bias follow the rule above when {@code bn} is
  * {@code train} and stay when it is {@code frozen} (the default: a frozen BatchNormalization computes with
- * its stored statistics, as at inference).
+ * its stored statistics, as at inference). With {@code stats}, scale and bias stay, and the running
+ * statistics are re-estimated on the training data (see {@link FineTuner}).
  */
 public record Freeze(Mode mode, String until, int last, BatchNorm batchNorm) {
 
@@ -34,11 +35,6 @@ public record Freeze(Mode mode, String until, int last, BatchNorm batchNorm) {
     public Freeze {
         if (mode == Mode.LAST && last < 0) throw new GraftException("freeze last:" + last + ": K must be >= 0");
         if (mode == Mode.UNTIL && (until == null || until.isBlank())) throw new GraftException("freeze until: name a tensor");
-        if (batchNorm == BatchNorm.STATS) {
-            throw new GraftException("bn: stats (updating BatchNormalization's running statistics while training) is not "
-                    + "supported yet; use bn: frozen (statistics and scale/bias fixed) or bn: train (scale/bias train, "
-                    + "statistics fixed)");
-        }
     }
 
     public static Freeze all() {
@@ -107,7 +103,7 @@ public record Freeze(Mode mode, String until, int last, BatchNorm batchNorm) {
             }
         }
         trunk.removeAll(statistics);
-        if (batchNorm == BatchNorm.FROZEN) trunk.removeAll(bnAffine);
+        if (batchNorm != BatchNorm.TRAIN) trunk.removeAll(bnAffine);
         Set<String> result = switch (mode) {
             case ALL -> Set.of();
             case NONE -> trunk;
@@ -126,6 +122,20 @@ public record Freeze(Mode mode, String until, int last, BatchNorm batchNorm) {
             }
         };
         return result;
+    }
+
+    /**
+     * The BatchNormalization nodes of the trunk, in graph order, as (input tensor, mean variable, variance
+     * variable, epsilon) for {@code bn: stats}.
+     */
+    public static List<String[]> batchNormStatistics(GraftModel model) {
+        List<String[]> out = new ArrayList<>();
+        for (GraftModel.SourceNode n : model.sourceNodes()) {
+            if (!n.opType().equals("BatchNormalization") || n.inputs().size() < 5) continue;
+            if (!model.sameDiff().hasVariable(n.inputs().get(3)) || !model.sameDiff().hasVariable(n.inputs().get(0))) continue;
+            out.add(new String[]{n.inputs().get(0), n.inputs().get(3), n.inputs().get(4)});
+        }
+        return out;
     }
 
     /** Every variable the tensor depends on. */

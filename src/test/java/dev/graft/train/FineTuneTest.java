@@ -245,17 +245,19 @@ public class FineTuneTest {
         }
     }
 
-    @Test
-    void resumedTrainingEqualsAnUninterruptedRun() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Freeze.BatchNorm.class, names = {"FROZEN", "STATS"})
+    void resumedTrainingEqualsAnUninterruptedRun(Freeze.BatchNorm bn) {
         Dataset data = dataset(quadrants(96, 7), false);
         TrainSettings base = TrainSettings.defaults().withBatchSize(32).withLearningRate(2e-3).withProgress(QUIET, true)
                 .withFeatureCache("off");
-        GraftModel straight = fresh();
-        straight.fit(data, base.withEpochs(3).withCheckpoints(dir.resolve("a"), false));
-        GraftModel firstPart = fresh();
-        firstPart.fit(data, base.withEpochs(2).withCheckpoints(dir.resolve("b"), false));
-        GraftModel resumed = fresh();
-        resumed.fit(data, base.withEpochs(3).withCheckpoints(dir.resolve("b"), true));
+        // With bn: stats the statistics move every epoch: the checkpoint must carry them too.
+        GraftModel straight = fresh().freeze(Freeze.last(1).withBatchNorm(bn));
+        straight.fit(data, base.withEpochs(3).withCheckpoints(dir.resolve("a" + bn), false));
+        GraftModel firstPart = fresh().freeze(Freeze.last(1).withBatchNorm(bn));
+        firstPart.fit(data, base.withEpochs(2).withCheckpoints(dir.resolve("b" + bn), false));
+        GraftModel resumed = fresh().freeze(Freeze.last(1).withBatchNorm(bn));
+        resumed.fit(data, base.withEpochs(3).withCheckpoints(dir.resolve("b" + bn), true));
         for (String p : straight.parameterNames()) {
             assertSameBits(straight.sameDiff().getArrForVarName(p), resumed.sameDiff().getArrForVarName(p), p);
         }
@@ -386,5 +388,43 @@ public class FineTuneTest {
         GraftModel twice = Graft.load(RESNET).cut("auto").attachHead(HeadSpec.softmax("quadrant", 4));
         twice.fit(data, s.withEpochs(3));
         for (String v : afterOne.keySet()) assertSameBits(afterOne.get(v), twice.sameDiff().getArrForVarName(v), v);
+    }
+
+    /**
+     * bn: stats re-estimates each BatchNormalization's running statistics on the training data; scale and bias
+     * stay. The first node's input (the stem convolution) depends on no statistics, so its mean and variance
+     * can be computed here independently, from the untouched source model.
+     */
+    @Test
+    void batchNormStatisticsAreReestimatedOnTheTrainingData() throws Exception {
+        Dataset data = dataset(quadrants(48, 15), false);
+        GraftModel model = Graft.load(RESNET).cut("auto").attachHead(HeadSpec.softmax("quadrant", 4))
+                .freeze(Freeze.all().withBatchNorm(Freeze.BatchNorm.STATS));
+        GraftModel.SourceNode stem = model.sourceNodes().stream().filter(n -> n.opType().equals("BatchNormalization"))
+                .findFirst().orElseThrow();
+        String scale = stem.inputs().get(1);
+        INDArray scaleBefore = model.sameDiff().getArrForVarName(scale).dup();
+        INDArray meanBefore = model.sameDiff().getArrForVarName(stem.inputs().get(3)).dup();
+        model.fit(data, TrainSettings.defaults().withEpochs(1).withBatchSize(16).withProgress(QUIET, true));
+
+        INDArray conv = Graft.load(RESNET).run(Map.of("input", data.inputs().get("input")), List.of(stem.inputs().get(0)))
+                .get(stem.inputs().get(0)).castTo(DataType.DOUBLE);
+        INDArray expectedMean = conv.mean(0, 2, 3);
+        INDArray expectedVar = conv.var(true, 0, 2, 3); // unbiased, as PyTorch's running_var
+        INDArray mean = model.sameDiff().getArrForVarName(stem.inputs().get(3)).castTo(DataType.DOUBLE);
+        INDArray var = model.sameDiff().getArrForVarName(stem.inputs().get(4)).castTo(DataType.DOUBLE);
+        // float32 statistics of ~49k values per channel: agreement to 1e-5 relative is what float32 holds.
+        assertTrue(Agreement.of(mean, expectedMean.reshape(mean.shape()), 1e-5, 1e-5).within(), "mean " + mean + " vs " + expectedMean);
+        assertTrue(Agreement.of(var, expectedVar.reshape(var.shape()), 1e-5, 1e-5).within(), "var " + var + " vs " + expectedVar);
+        assertFalse(Agreement.of(mean, meanBefore.castTo(DataType.DOUBLE), 1e-6, 0).within(), "the statistics did change");
+        assertSameBits(scaleBefore, model.sameDiff().getArrForVarName(scale), "scale stays under bn: stats");
+
+        Path out = dir.resolve("stats.onnx");
+        model.exportOnnx(out);
+        INDArray x = quadrants(3, 16).get("x")[0];
+        try (OrtRunner ort = new OrtRunner(out)) {
+            assertTrue(Agreement.of(ort.run(Map.of("input", x), List.of()).get("quadrant"),
+                    model.run(Map.of("input", x), List.of()).get("quadrant"), 1e-4, 0).within());
+        }
     }
 }
