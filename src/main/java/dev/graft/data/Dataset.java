@@ -57,6 +57,18 @@ public final class Dataset {
         return new Batch(gather(inputs, rows), gather(labels, rows));
     }
 
+    /** Only the inputs of the given rows (running the model needs no labels). */
+    public Map<String, INDArray> inputs(int[] rows) {
+        checkRows(rows);
+        return gather(inputs, rows);
+    }
+
+    /** Only the labels of the given rows (heads training on cached trunk outputs need no inputs). */
+    public Map<String, INDArray> labels(int[] rows) {
+        checkRows(rows);
+        return gather(labels, rows);
+    }
+
     /** A new dataset of the given rows (0-based), copied in that order. */
     public Dataset subset(int[] rows) {
         checkRows(rows);

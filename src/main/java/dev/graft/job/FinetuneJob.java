@@ -1,6 +1,5 @@
 package dev.graft.job;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.Graft;
 import dev.graft.GraftException;
 import dev.graft.GraftModel;
@@ -109,7 +108,12 @@ public final class FinetuneJob {
 
         Path onnx = job.export().onnx() != null ? job.export().onnx() : runDir.resolve("model.onnx");
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("graft.training", trainingSummary(job, fit, cutTensor, train.size(), validation == null ? 0 : validation.size()));
+        Map<String, Object> context = new LinkedHashMap<>();
+        context.put("job", job.file().getFileName().toString());
+        context.put("cut", cutTensor);
+        context.put("freeze", describe(job));
+        context.put("validation_rows", validation == null ? 0 : validation.size());
+        meta.put("graft.training", fit.summaryJson(job.heads().stream().map(HeadSpec::name).toList(), train.size(), context));
         new OnnxExporter().write(model, onnx, OnnxExporter.Options.defaults().withOpset(job.export().opset()).withMetadata(meta));
         Map<String, Double> errors = new LinkedHashMap<>();
         boolean verified = true;
@@ -171,26 +175,6 @@ public final class FinetuneJob {
             return s.anyMatch(p -> p.toString().endsWith(".npy"));
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static String trainingSummary(JobFile job, FitResult fit, String cut, int trainRows, int valRows) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("job", job.file().getFileName().toString());
-        m.put("cut", cut);
-        m.put("heads", job.heads().stream().map(HeadSpec::name).toList());
-        m.put("freeze", describe(job));
-        m.put("epochs_run", fit.history().size());
-        m.put("best_epoch", fit.bestEpoch());
-        m.put("train_rows", trainRows);
-        m.put("validation_rows", valRows);
-        Map<String, Object> last = new LinkedHashMap<>();
-        fit.history().get(fit.history().size() - 1).forEach((k, v) -> last.put(k, v instanceof Double d && !Double.isFinite(d) ? null : v));
-        m.put("last_epoch", last);
-        try {
-            return new ObjectMapper().writeValueAsString(m);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -152,7 +152,8 @@ public final class FineTuner {
             try (EpochProgress progress = new EpochProgress(s.progress(), "epoch " + epoch + "/" + s.epochs(), train.size(), s.quiet())) {
                 for (int b = 0; b < stepsPerEpoch; b++) {
                     int[] rows = java.util.Arrays.copyOfRange(order, b * s.batchSize(), Math.min(train.size(), (b + 1) * s.batchSize()));
-                    Batch batch = train.batch(rows);
+                    // With the feature cache the inputs are not needed: gathering them would copy images for nothing.
+                    Batch batch = plan.cache() ? new Batch(Map.of(), train.labels(rows)) : train.batch(rows);
                     Map<String, INDArray> feeds = feeds(plan, batch, trainCache, rows, true, iteration);
                     long t0 = System.nanoTime();
                     List<String> wanted = new ArrayList<>();
@@ -311,7 +312,7 @@ public final class FineTuner {
         for (int start = 0; start < d.size(); start += Math.max(s.batchSize(), 64)) {
             int end = Math.min(d.size(), start + Math.max(s.batchSize(), 64));
             int[] rows = java.util.stream.IntStream.range(start, end).toArray();
-            Map<String, INDArray> out = model.run(d.batch(rows).inputs(), tensors);
+            Map<String, INDArray> out = model.run(d.inputs(rows), tensors);
             for (String t : tensors) {
                 INDArray v = out.get(t);
                 parts.computeIfAbsent(t, k -> new ArrayList<>()).add(v.reshape(v.size(0), v.length() / v.size(0)).dup());
@@ -380,7 +381,10 @@ public final class FineTuner {
         };
         if (s.clipNorm() > 0) {
             double sq = 0;
-            for (INDArray g : grads.values()) sq += g.norm2Number().doubleValue() * g.norm2Number().doubleValue();
+            for (INDArray g : grads.values()) {
+                double n = g.norm2Number().doubleValue();
+                sq += n * n;
+            }
             double norm = Math.sqrt(sq);
             if (norm > s.clipNorm()) for (INDArray g : grads.values()) g.muli(s.clipNorm() / norm);
         }
@@ -424,7 +428,7 @@ public final class FineTuner {
         double lossSum = 0;
         for (int start = 0; start < validation.size(); start += s.batchSize()) {
             int[] rows = java.util.stream.IntStream.range(start, Math.min(validation.size(), start + s.batchSize())).toArray();
-            Batch batch = validation.batch(rows);
+            Batch batch = plan.cache() ? new Batch(Map.of(), validation.labels(rows)) : validation.batch(rows);
             Map<String, INDArray> feeds = feeds(plan, batch, cache, rows, false, 0);
             List<String> wanted = new ArrayList<>();
             wanted.add(plan.valLoss());
@@ -467,7 +471,7 @@ public final class FineTuner {
             long count = 0;
             for (int start = 0; start < d.size(); start += s.batchSize()) {
                 int[] rows = java.util.stream.IntStream.range(start, Math.min(d.size(), start + s.batchSize())).toArray();
-                INDArray x = model.run(d.batch(rows).inputs(), List.of(bn[0])).get(bn[0]).castTo(DataType.DOUBLE);
+                INDArray x = model.run(d.inputs(rows), List.of(bn[0])).get(bn[0]).castTo(DataType.DOUBLE);
                 int[] others = java.util.stream.IntStream.range(0, x.rank()).filter(a -> a != 1).toArray();
                 double[] s1 = x.sum(others).data().asDouble();
                 double[] s2 = x.mul(x).sum(others).data().asDouble();

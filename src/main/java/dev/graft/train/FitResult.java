@@ -26,7 +26,12 @@ public record FitResult(List<Map<String, Object>> history, int bestEpoch, String
 
     /** A JSON summary for the exported model's metadata: heads, rows, epochs, best epoch, the last epoch's row. */
     public String summaryJson(List<String> heads, int trainRows) {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        return summaryJson(heads, trainRows, Map.of());
+    }
+
+    /** The same, with fields of the caller's first (a job file's name, its cut and freeze rule). */
+    public String summaryJson(List<String> heads, int trainRows, Map<String, Object> context) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>(context);
         m.put("heads", heads);
         m.put("train_rows", trainRows);
         m.put("epochs_run", history.size());
