@@ -337,7 +337,7 @@ public final class ActivationOps implements OnnxOpFamily {
      * working gradient in ND4J 1.0.0-M2.1 ("Error setting property for function LogSoftMax"), and imported
      * graphs must train. Subtracting the maximum keeps exp from overflowing.
      */
-    static SDVariable logSoftmax(SDVariable x, int axis) {
+    public static SDVariable logSoftmax(SDVariable x, int axis) {
         SameDiff sd = x.getSameDiff();
         SDVariable shifted = x.sub(sd.max(x, true, axis));
         return shifted.sub(sd.math().log(sd.math().exp(shifted).sum(true, axis)));

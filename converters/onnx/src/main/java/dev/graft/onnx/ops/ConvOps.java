@@ -164,12 +164,19 @@ public final class ConvOps implements OnnxOpFamily {
      * reshape/pad/slice ops, so gradients flow back to the original weights.
      */
     static SDVariable dilateKernel(ImportContext ctx, SDVariable w, long[] wShape, long[] dilations) {
-        SameDiff sd = ctx.sd();
+        return dilateKernel(ctx.sd(), w, wShape, dilations, 2);
+    }
+
+    /**
+     * The same for any weight layout: the spatial axes are {@code firstSpatial}, {@code firstSpatial + 1}, ...
+     * (2 for ONNX's [O, I, k...], 0 for TensorFlow's [kH, kW, I, O]).
+     */
+    public static SDVariable dilateKernel(SameDiff sd, SDVariable w, long[] wShape, long[] dilations, int firstSpatial) {
         long[] shape = wShape.clone();
         for (int i = 0; i < dilations.length; i++) {
             long d = dilations[i];
             if (d == 1) continue;
-            int axis = i + 2;
+            int axis = i + firstSpatial;
             // [.., k, rest..] -> [.., k, 1, rest..] -> pad to [.., k, d, rest..] -> [.., k*d, rest..] -> first (k-1)*d+1
             long[] withUnit = new long[shape.length + 1];
             System.arraycopy(shape, 0, withUnit, 0, axis + 1);
@@ -178,7 +185,7 @@ public final class ConvOps implements OnnxOpFamily {
             SDVariable t = sd.reshape(w, withUnit);
             long[][] p = new long[withUnit.length][2];
             p[axis + 1][1] = d - 1;
-            t = sd.nn().pad(t, ctx.constant(Nd4j.createFromArray(p).castTo(DataType.INT)), 0);
+            t = sd.nn().pad(t, sd.constant(Nd4j.createFromArray(p).castTo(DataType.INT)), 0);
             long[] merged = shape.clone();
             merged[axis] = shape[axis] * d;
             t = sd.reshape(t, merged);

@@ -116,7 +116,7 @@ public final class GatherOps implements OnnxOpFamily {
      * are exact: each output adds one data element and zeros (an inf or NaN elsewhere on the axis would
      * leak into the row, which ONNX exporters do not produce for lookups).
      */
-    static SDVariable gatherByOneHot(SameDiff sd, SDVariable data, SDVariable indices, int axis, int rank,
+    public static SDVariable gatherByOneHot(SameDiff sd, SDVariable data, SDVariable indices, int axis, int rank,
                                      long axisSize, int indexRank) {
         DataType type = data.dataType() == DataType.HALF || data.dataType() == DataType.BFLOAT16 ? DataType.FLOAT : data.dataType();
         SDVariable d = data.dataType() == type ? data : data.castTo(type);

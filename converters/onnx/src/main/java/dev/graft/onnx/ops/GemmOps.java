@@ -148,15 +148,21 @@ public final class GemmOps implements OnnxOpFamily {
      * from the result; batch dims (all but the last two) broadcast.
      */
     private static void matmul(OnnxNode n, ImportContext ctx) {
-        SameDiff sd = ctx.sd();
         DataType type = ctx.input(n, 0).dataType();
-        SDVariable a = compute(ctx.input(n, 0));
-        SDVariable b = compute(ctx.input(n, 1));
         long[] sa = ctx.inputShape(n, 0);
         long[] sb = ctx.inputShape(n, 1);
         if (sa.length == 0 || sb.length == 0) {
             throw n.error("MatMul operands must have rank >= 1, got " + sa.length + " and " + sb.length);
         }
+        SDVariable y = numpyMatMul(ctx.sd(), compute(ctx.input(n, 0)), compute(ctx.input(n, 1)), sa, sb);
+        ctx.setOutput(n, 0, fromCompute(y, type));
+    }
+
+    /**
+     * numpy's matmul of operands with static ranks {@code sa.length}, {@code sb.length} >= 1 (sizes may be -1),
+     * shared with the TensorFlow importer's BatchMatMul.
+     */
+    public static SDVariable numpyMatMul(SameDiff sd, SDVariable a, SDVariable b, long[] sa, long[] sb) {
         boolean vecA = sa.length == 1;
         boolean vecB = sb.length == 1;
         if (vecA) {
@@ -172,7 +178,7 @@ public final class GemmOps implements OnnxOpFamily {
             y = sd.mmul(a, b);
         } else if (sb.length == 2) {
             // [..., M, K] x [K, N]: one 2-D product over the flattened batch (the common Linear case).
-            y = sd.reshape(sd.mmul(flattenBatch(ctx, a, sa), b), batchedShape(ctx, a, sa, b, sb));
+            y = sd.reshape(sd.mmul(flattenBatch(sd, a, sa), b), batchedShape(sd, a, sa, b, sb));
         } else {
             int rank = Math.max(sa.length, sb.length);
             for (int k = sa.length; k < rank; k++) a = sd.expandDims(a, 0);
@@ -196,7 +202,7 @@ public final class GemmOps implements OnnxOpFamily {
         if (vecA) {
             y = sd.squeeze(y, outRank - 2);
         }
-        ctx.setOutput(n, 0, fromCompute(y, type));
+        return y;
     }
 
     /**
@@ -215,24 +221,22 @@ public final class GemmOps implements OnnxOpFamily {
     }
 
     /** [..., M, K] -> [prod(...) * M, K], with the size taken at run time where it is dynamic. */
-    private static SDVariable flattenBatch(ImportContext ctx, SDVariable a, long[] sa) {
-        SameDiff sd = ctx.sd();
+    private static SDVariable flattenBatch(SameDiff sd, SDVariable a, long[] sa) {
         long k = sa[sa.length - 1];
         if (k >= 0) {
             return sd.reshape(a, -1, k);
         }
         SDVariable dims = sd.shape(a).castTo(DataType.LONG);
         SDVariable k2 = sd.slice(dims, new int[]{sa.length - 1}, 1);
-        return sd.reshape(a, sd.concat(0, ctx.constant(Nd4j.createFromArray(-1L)), k2));
+        return sd.reshape(a, sd.concat(0, sd.constant(Nd4j.createFromArray(-1L)), k2));
     }
 
     /** [..., M, N] for A = [..., M, K] and B = [K, N]. */
-    private static SDVariable batchedShape(ImportContext ctx, SDVariable a, long[] sa, SDVariable b, long[] sb) {
-        SameDiff sd = ctx.sd();
+    private static SDVariable batchedShape(SameDiff sd, SDVariable a, long[] sa, SDVariable b, long[] sb) {
         long[] out = Arrays.copyOf(sa, sa.length);
         out[sa.length - 1] = sb[1];
         if (Arrays.stream(out).allMatch(d -> d >= 0)) {
-            return ctx.constant(Nd4j.createFromArray(out));
+            return sd.constant(Nd4j.createFromArray(out));
         }
         SDVariable dimsA = sd.shape(a).castTo(DataType.LONG);
         SDVariable dimsB = sd.shape(b).castTo(DataType.LONG);
