@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
                 + "an existing one is left as it was).")
 final class ConvertCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "IN", description = "Any model graft imports (.onnx).")
+    @Parameters(index = "0", paramLabel = "IN", description = "Any model graft imports (.onnx, a TensorFlow SavedModel "
+            + "directory, a frozen GraphDef .pb/.pbtxt).")
     Path in;
 
     @Parameters(index = "1", paramLabel = "OUT.onnx", description = "The ONNX file to write.")
@@ -34,6 +35,9 @@ final class ConvertCommand implements Callable<Integer> {
             + "default: the model's outputs). Naming an inner tensor exports the trunk up to it.")
     List<String> outputs = new ArrayList<>();
 
+    @Option(names = "--signature", paramLabel = "KEY", description = "SavedModel signature (default: serving_default).")
+    String signature;
+
     @Option(names = "--spell-out", description = "Write every SameDiff op through its exporter, even where the source "
             + "node could be written back as it was.")
     boolean spellOut;
@@ -45,10 +49,12 @@ final class ConvertCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
         long start = System.nanoTime();
-        GraftModel model = Graft.load(in);
+        // TensorFlow outputs are chosen at import (signature keys or tensor names); ONNX ones at export.
+        boolean tf = Graft.isTensorflow(in);
+        GraftModel model = Graft.load(in, new dev.graft.LoadOptions(signature, tf ? outputs : List.of(), List.of()));
         long imported = System.nanoTime();
         OnnxExporter.Result r = new OnnxExporter().write(model, out, OnnxExporter.Options.defaults().withOpset(opset)
-                .withOutputs(outputs).withSourceNodes(!spellOut));
+                .withOutputs(tf ? List.of() : outputs).withSourceNodes(!spellOut));
         long done = System.nanoTime();
         var graph = r.model().getGraph();
         long bytes;

@@ -26,9 +26,16 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "One line per epoch instead of progress bars.")
     boolean quiet;
 
+    @Option(names = "--signature", paramLabel = "KEY", description = "SavedModel signature of the source (overrides the job's signature:).")
+    String signature;
+
+    @Option(names = "--output", paramLabel = "NAME", description = "An output of the source (repeatable; overrides the job's outputs:); "
+            + "for a frozen GraphDef the default is the graph's sinks.")
+    java.util.List<String> outputs = new java.util.ArrayList<>();
+
     @Override
     public Integer call() {
-        JobFile j = JobFile.read(job);
+        JobFile j = JobFile.read(job).withSourceOptions(signature, outputs);
         Path run = runDir != null ? runDir : job.toAbsolutePath().getParent().resolve("runs")
                 .resolve(job.getFileName().toString().replaceFirst("\\.ya?ml$", ""));
         PrintStream out = System.out;

@@ -33,6 +33,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "NAME", description = "A tensor to compute, intermediate ones too (repeatable); default: the model's outputs.")
     List<String> outputs = new ArrayList<>();
 
+    @Option(names = "--signature", paramLabel = "KEY", description = "SavedModel signature (default: serving_default).")
+    String signature;
+
     @Option(names = "--output-dir", paramLabel = "DIR", description = "Where output_<i>.npy and outputs.json go (default: ${DEFAULT-VALUE}).", defaultValue = "graft-run")
     Path outputDir;
 
@@ -41,14 +44,17 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        GraftModel m = Graft.load(model);
+        // A TensorFlow model is imported with the requested outputs (signature keys or tensor names);
+        // an ONNX model is imported whole and any of its tensors can be computed.
+        boolean tf = Graft.isTensorflow(model);
+        GraftModel m = Graft.load(model, new dev.graft.LoadOptions(signature, tf ? outputs : List.of(), List.of()));
         Map<String, INDArray> feeds = Inputs.completeRandom(m.inputs(), Inputs.parse(inputs), 1, 0);
         for (String name : m.inputNames()) {
             if (!Inputs.parse(inputs).containsKey(name)) {
                 throw new dev.graft.GraftException("Missing input '" + name + "': give it with --input " + name + "=FILE.npy");
             }
         }
-        Map<String, INDArray> result = m.run(feeds, outputs);
+        Map<String, INDArray> result = m.run(feeds, tf ? m.outputNames() : outputs);
         List<Map<String, Object>> index = new ArrayList<>();
         int i = 0;
         for (Map.Entry<String, INDArray> e : result.entrySet()) {

@@ -28,13 +28,21 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Run a model two ways on the same inputs and compare every output.",
-                "Without --against: the ONNX model in SameDiff (graft's import) vs ONNX Runtime.",
+                "Without --against: the model in SameDiff (graft's import) vs its own engine (ONNX Runtime for "
+                        + ".onnx, TensorFlow for a SavedModel or GraphDef).",
                 "With --against SOURCE: the ONNX model (e.g. an export) in ONNX Runtime vs the source model "
-                        + "(an .onnx in ONNX Runtime, any other model graft imports in SameDiff)."})
+                        + "(an .onnx in ONNX Runtime, a TensorFlow model in TensorFlow)."})
 final class VerifyCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "MODEL.onnx", description = "The ONNX model.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The ONNX model, or a TensorFlow SavedModel / GraphDef.")
     Path model;
+
+    @Option(names = "--signature", paramLabel = "KEY", description = "SavedModel signature (default: serving_default).")
+    String signature;
+
+    @Option(names = "--output", paramLabel = "NAME", description = "An output to compare (repeatable; default: all; "
+            + "for a TensorFlow model a signature key or tensor name).")
+    List<String> outputs = new ArrayList<>();
 
     @Option(names = "--against", paramLabel = "SOURCE", description = "The model MODEL was made from.")
     Path against;
@@ -127,12 +135,37 @@ final class VerifyCommand implements Callable<Integer> {
         };
     }
 
+    private static Engine tensorflow(Path file, dev.graft.LoadOptions options) {
+        dev.graft.tensorflow.TfRunner runner = dev.graft.tensorflow.TfRunner.open(file, options);
+        Set<String> names = new LinkedHashSet<>(runner.outputNames());
+        return new Engine() {
+            public String label() {
+                return "tensorflow(" + file.getFileName() + ")";
+            }
+
+            public Set<String> valueNames() {
+                return names;
+            }
+
+            public Map<String, INDArray> values(Map<String, INDArray> feeds, List<String> wanted) {
+                Map<String, INDArray> f = new HashMap<>();
+                for (String in : runner.inputNames()) if (feeds.containsKey(in)) f.put(in, feeds.get(in));
+                return runner.run(f, wanted.stream().filter(names::contains).toList());
+            }
+
+            public void close() {
+                runner.close();
+            }
+        };
+    }
+
     private static boolean isOnnx(Path p) {
         return Files.isRegularFile(p) && p.getFileName().toString().toLowerCase().endsWith(".onnx");
     }
 
     @Override
     public Integer call() {
+        if (dev.graft.Graft.isTensorflow(model)) return verifyTensorflowImport();
         PrintWriter out = spec.commandLine().getOut();
         // Node outputs of MODEL in graph order: the order in which a divergence is looked for.
         List<NodeProto> modelNodes = perTensor ? OnnxModelReader.of(model).read().getGraph().getNodeList() : List.of();
@@ -147,16 +180,41 @@ final class VerifyCommand implements Callable<Integer> {
         }
         List<String> outputNames;
         try (OrtRunner plain = new OrtRunner(model)) {
-            outputNames = plain.outputNames();
+            outputNames = outputs.isEmpty() ? plain.outputNames() : outputs;
         }
+        dev.graft.LoadOptions sourceOptions = new dev.graft.LoadOptions(signature, List.of(), List.of());
         try (Engine candidate = against == null ? sameDiff(Graft.load(model), model) : ort(model, expose);
              Engine reference = against == null ? ort(model, expose)
-                     : isOnnx(against) ? ort(against, expose) : sameDiff(Graft.load(against), against)) {
+                     : isOnnx(against) ? ort(against, expose)
+                     : Graft.isTensorflow(against) ? tensorflow(against, sourceOptions.withOutputs(outputNames))
+                     : sameDiff(Graft.load(against), against)) {
             List<TensorInfo> infos;
             try (OrtRunner r = new OrtRunner(model)) {
                 infos = r.inputInfos();
             }
             Map<String, INDArray> feeds = Inputs.completeRandom(infos, Inputs.parse(inputs), batch, seed);
+            return compare(out, candidate, reference, feeds, outputNames, expose, producer);
+        }
+    }
+
+    /** A TensorFlow model: graft's SameDiff import vs TensorFlow itself, output by output. */
+    private int verifyTensorflowImport() {
+        if (against != null) {
+            throw new dev.graft.GraftException("--against compares an ONNX model with its source; to check a TensorFlow "
+                    + "import give the TensorFlow model alone, to check an export: graft verify OUT.onnx --against " + model);
+        }
+        if (perTensor) throw new dev.graft.GraftException("--per-tensor compares ONNX graphs; it does not apply to " + model);
+        dev.graft.LoadOptions options = new dev.graft.LoadOptions(signature, outputs, List.of());
+        GraftModel m = Graft.load(model, options);
+        try (Engine candidate = sameDiff(m, model); Engine reference = tensorflow(model, options)) {
+            Map<String, INDArray> feeds = Inputs.completeRandom(m.inputs(), Inputs.parse(inputs), batch, seed);
+            return compare(spec.commandLine().getOut(), candidate, reference, feeds, m.outputNames(), Set.of(), Map.of());
+        }
+    }
+
+    private int compare(PrintWriter out, Engine candidate, Engine reference, Map<String, INDArray> feeds,
+                        List<String> outputNames, Set<String> expose, Map<String, NodeProto> producer) {
+        {
             out.printf("comparing %s with %s%n", candidate.label(), reference.label());
 
             boolean ok = true;

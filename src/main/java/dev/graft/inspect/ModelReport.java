@@ -9,6 +9,7 @@ import dev.graft.onnx.ConverterRegistry;
 import dev.graft.onnx.OnnxImporter;
 import dev.graft.onnx.export.OnnxExporter;
 import dev.graft.onnx.OnnxModelReader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,13 +24,14 @@ public record ModelReport(String file, String format, long irVersion, int opset,
                           Map<String, Integer> opHistogram, Map<String, String> converters,
                           List<String> unsupportedOps, boolean imports,
                           String importError, List<String> suggestedCuts, List<String> exportBlockers,
-                          List<String> spelledOutExportBlockers, int nodesWrittenBack) {
+                          List<String> spelledOutExportBlockers, int nodesWrittenBack, Map<String, String> signatures) {
 
     /** Ops that pass a classifier's logits through unchanged in shape (walked over to find the classifier). */
     private static final Set<String> PASS_THROUGH = Set.of("Softmax", "LogSoftmax", "Sigmoid", "Identity",
             "Dropout", "Flatten", "Reshape", "Squeeze", "Relu", "Add", "Cast");
 
     public static ModelReport of(Path file) {
+        if (dev.graft.Graft.isTensorflow(file)) return ofTensorflow(file);
         OnnxModelReader reader = OnnxModelReader.of(file);
         ModelProto model = reader.read();
         GraphProto graph = model.getGraph();
@@ -79,7 +81,64 @@ public record ModelReport(String file, String format, long irVersion, int opset,
         return new ModelReport(file.toString(), "onnx", model.getIrVersion(), opset,
                 (model.getProducerName() + " " + model.getProducerVersion()).trim(), inputs, outputs,
                 graph.getNodeCount(), imported == null ? -1 : imported.parameterCount(), histogram, converters, unsupportedList,
-                imported != null, error, suggestedCuts(graph), exportBlockers, spelledOutBlockers, writtenBack);
+                imported != null, error, suggestedCuts(graph), exportBlockers, spelledOutBlockers, writtenBack, Map.of());
+    }
+
+    /**
+     * A TensorFlow SavedModel or GraphDef: its signatures, the ops of the whole graph (training ops included)
+     * with the converter of each, and whether what the serving outputs need imports and exports.
+     */
+    public static ModelReport ofTensorflow(Path file) {
+        Map<String, String> signatures = dev.graft.tensorflow.TensorflowImporter.signatures(file);
+        dev.graft.tensorflow.TfConverterRegistry registry = dev.graft.tensorflow.TfConverterRegistry.standard();
+        GraftModel imported = null;
+        String error = null;
+        try {
+            imported = dev.graft.Graft.load(file);
+        } catch (GraftException e) {
+            error = e.getMessage();
+        }
+        Map<String, Integer> histogram = new TreeMap<>();
+        Map<String, String> converters = new TreeMap<>();
+        List<String> unsupported = new ArrayList<>();
+        String format = Files.isDirectory(file) ? "tensorflow-savedmodel" : "tensorflow-graphdef";
+        String producer = "";
+        long nodes = 0;
+        if (imported != null) {
+            histogram.putAll(imported.source().opHistogram());
+            producer = imported.source().producer();
+            nodes = imported.source().nodeCount();
+            // Ops of the whole graph (a TF 1.x SavedModel keeps its training ops) that the outputs do not need are
+            // listed but never imported.
+            java.util.Set<String> needed = new java.util.HashSet<>();
+            imported.sourceNodes().forEach(n -> needed.add(n.opType()));
+            for (String op : histogram.keySet()) {
+                String family = registry.familyOf(op);
+                converters.put(op, family.equals("none") && !needed.contains(op) ? "- (not needed by the outputs)" : family);
+            }
+        } else if (error != null && error.contains("have no converter: ")) {
+            unsupported.add(error.substring(error.indexOf("have no converter: ") + "have no converter: ".length()));
+        }
+        List<String> inputs = new ArrayList<>();
+        List<String> outputs = new ArrayList<>();
+        List<String> exportBlockers = List.of();
+        List<String> spelledOut = List.of();
+        List<String> cuts = new ArrayList<>();
+        if (imported != null) {
+            imported.inputs().forEach(t -> inputs.add(t.toString()));
+            imported.outputs().forEach(t -> outputs.add(t.toString()));
+            OnnxExporter exporter = new OnnxExporter();
+            exportBlockers = exporter.exportBlockers(imported, List.of(), true);
+            spelledOut = exporter.exportBlockers(imported, List.of(), false);
+            try {
+                cuts.add(dev.graft.surgery.Surgery.autoCut(imported).tensor());
+            } catch (GraftException e) {
+                // no classifier found: no suggestion
+            }
+        }
+        return new ModelReport(file.toString(), format, 0, 0, producer, inputs, outputs, (int) nodes,
+                imported == null ? -1 : imported.parameterCount(), histogram, converters, unsupported, imported != null, error,
+                cuts, exportBlockers, spelledOut, 0, signatures);
     }
 
     /**
@@ -124,8 +183,12 @@ public record ModelReport(String file, String format, long irVersion, int opset,
     public String toText() {
         StringBuilder sb = new StringBuilder();
         sb.append("model:      ").append(file).append('\n');
-        sb.append("format:     ").append(format).append(" (IR ").append(irVersion).append(", opset ").append(opset).append(")\n");
+        sb.append("format:     ").append(format).append(format.equals("onnx") ? " (IR " + irVersion + ", opset " + opset + ")" : "").append("\n");
         if (!producer.isEmpty()) sb.append("producer:   ").append(producer).append('\n');
+        if (!signatures.isEmpty()) {
+            sb.append("signatures:\n");
+            signatures.forEach((k, v) -> sb.append("  ").append(k).append(": ").append(v).append('\n'));
+        }
         sb.append("inputs:\n");
         inputs.forEach(i -> sb.append("  ").append(i).append('\n'));
         sb.append("outputs:\n");
@@ -138,9 +201,9 @@ public record ModelReport(String file, String format, long irVersion, int opset,
                 : "NO: " + (unsupportedOps.isEmpty() ? importError : "unsupported " + unsupportedOps)).append('\n');
         if (imports) {
             sb.append("export:     ").append(exportBlockers.isEmpty()
-                    ? "yes, at opset " + OnnxExporter.DEFAULT_OPSET + ": " + nodesWrittenBack + " of " + nodeCount
+                    ? "yes, at opset " + OnnxExporter.DEFAULT_OPSET + ": " + (format.equals("onnx") ? nodesWrittenBack + " of " + nodeCount
                     + " nodes written back as they are" + (nodesWrittenBack < nodeCount
-                            ? " (constants folded; other nodes spelled out op by op)" : "")
+                            ? " (constants folded; other nodes spelled out op by op)" : "") : "every SameDiff op spelled out as ONNX (NCHW)")
                     : "NO: SameDiff ops without an ONNX exporter:\n    " + String.join("\n    ", exportBlockers)).append('\n');
             sb.append("after fine-tuning changes nodes: ").append(spelledOutExportBlockers.isEmpty()
                     ? "every op can be spelled out for export"

@@ -48,7 +48,7 @@ public final class FinetuneJob {
     }
 
     public static Summary run(JobFile job, Path runDir, boolean resume, PrintStream out, boolean quiet) {
-        GraftModel model = Graft.load(job.source());
+        GraftModel model = Graft.load(job.source(), job.sourceOptions());
         out.printf("source: %s (%s, %d nodes, %,d parameters)%n", job.source(), model.source().format(),
                 model.source().nodeCount(), model.parameterCount());
 

@@ -20,7 +20,7 @@ import java.util.Set;
  * naming the key, e.g. {@code job.yaml: heads[1].output: 'softmx' is not one of softmax, sigmoid, linear}.
  */
 public record JobFile(Path file, Path source, List<String> cut, Freeze freeze, List<HeadSpec> heads, Data data,
-                      Train train, Export export) {
+                      Train train, Export export, dev.graft.LoadOptions sourceOptions) {
 
     /** Where the data is: a dataset folder of .npy files, image folders, or a CSV file. */
     public record Data(Path train, Path validation, double split, String format, JsonNode images, JsonNode csv) {
@@ -36,7 +36,8 @@ public record JobFile(Path file, Path source, List<String> cut, Freeze freeze, L
     public record Export(Path onnx, boolean verify, int opset) {
     }
 
-    private static final Set<String> TOP = Set.of("source", "cut", "freeze", "bn", "heads", "data", "train", "export");
+    private static final Set<String> TOP = Set.of("source", "signature", "outputs", "cut", "freeze", "bn", "heads", "data",
+            "train", "export");
     private static final Set<String> HEAD = Set.of("name", "from", "layers", "activation", "dropout", "output", "size",
             "loss_weight", "seed");
     private static final Set<String> DATA = Set.of("train", "validation", "split", "format", "images", "csv");
@@ -60,6 +61,14 @@ public record JobFile(Path file, Path source, List<String> cut, Freeze freeze, L
         keys(root, TOP, f, "");
 
         Path source = path(base, text(root, "source", f, "", null, true));
+        // A TensorFlow source's signature and outputs (the same as the CLI's --signature and --output).
+        String signature = text(root, "signature", f, "", null, false);
+        List<String> sourceOutputs = new ArrayList<>();
+        JsonNode so = root.get("outputs");
+        if (so != null && !so.isNull()) {
+            if (so.isArray()) so.forEach(n -> sourceOutputs.add(n.asText()));
+            else sourceOutputs.add(so.asText());
+        }
         List<String> cut = new ArrayList<>();
         JsonNode c = root.get("cut");
         if (c == null || c.isNull()) {
@@ -153,7 +162,16 @@ public record JobFile(Path file, Path source, List<String> cut, Freeze freeze, L
             export = new Export(onnx == null ? null : path(base, onnx), v == null || v.asBoolean(true),
                     (int) number(e, "opset", f, "export.", 17));
         }
-        return new JobFile(file, source, cut, freeze, heads, data, train, export);
+        return new JobFile(file, source, cut, freeze, heads, data, train, export,
+                new dev.graft.LoadOptions(signature, sourceOutputs, List.of()));
+    }
+
+    /** The job with the source's signature and/or outputs replaced (the CLI's --signature and --output win). */
+    public JobFile withSourceOptions(String signature, List<String> outputs) {
+        dev.graft.LoadOptions o = sourceOptions;
+        if (signature != null) o = o.withSignature(signature);
+        if (outputs != null && !outputs.isEmpty()) o = o.withOutputs(outputs);
+        return new JobFile(file, source, cut, freeze, heads, data, train, export, o);
     }
 
     private static void keys(JsonNode node, Set<String> allowed, String file, String at) {

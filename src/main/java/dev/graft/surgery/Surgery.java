@@ -25,7 +25,7 @@ public final class Surgery {
 
     /** Ops that pass a classifier's output through (walked over, from the output back, to find the classifier). */
     private static final Set<String> PASS_THROUGH = Set.of("softmax", "log_softmax", "sigmoid", "identity", "reshape",
-            "squeeze", "expand_dims", "relu", "cast", "add", "dropout", "reduce_mean", "permute", "stop_gradient");
+            "squeeze", "expand_dims", "relu", "cast", "add", "biasadd", "dropout", "reduce_mean", "permute", "stop_gradient");
     /** Ops that read data through to a classifier's input without being one (a flatten, a dropout). */
     private static final Set<String> DATA_THROUGH = Set.of("identity", "reshape", "dropout", "stop_gradient");
 

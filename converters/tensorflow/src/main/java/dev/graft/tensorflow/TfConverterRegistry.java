@@ -22,9 +22,20 @@ public final class TfConverterRegistry {
     private static volatile TfConverterRegistry standard;
 
     private final Map<String, TfNodeImporter> importers;
+    private final Map<String, String> families;
 
-    private TfConverterRegistry(Map<String, TfNodeImporter> importers) {
-        this.importers = Collections.unmodifiableMap(importers);
+    private TfConverterRegistry(Builder b) {
+        this.importers = Collections.unmodifiableMap(b.importers);
+        this.families = Collections.unmodifiableMap(b.families);
+    }
+
+    /** The family that imports this op ("TfNnOps"), "graph" for inputs, constants and variables, or "none". */
+    public String familyOf(String op) {
+        if (java.util.Set.of("Placeholder", "PlaceholderWithDefault", "Const", "VariableV2", "VarHandleOp", "ReadVariableOp",
+                "Identity", "IdentityN", "StopGradient", "NoOp", "Switch", "Merge", "StatefulPartitionedCall", "PartitionedCall").contains(op)) {
+            return "graph (inputs, weights, identities, calls and constant branches)";
+        }
+        return families.getOrDefault(op, "none");
     }
 
     public static TfConverterRegistry standard() {
@@ -32,8 +43,11 @@ public final class TfConverterRegistry {
             synchronized (TfConverterRegistry.class) {
                 if (standard == null) {
                     Builder b = new Builder();
-                    STANDARD_FAMILIES.forEach(f -> f.register(b));
-                    standard = new TfConverterRegistry(b.importers);
+                    for (TfOpFamily f : STANDARD_FAMILIES) {
+                        b.family = f.getClass().getSimpleName();
+                        f.register(b);
+                    }
+                    standard = new TfConverterRegistry(b);
                 }
             }
         }
@@ -51,9 +65,12 @@ public final class TfConverterRegistry {
 
     public static final class Builder {
         private final Map<String, TfNodeImporter> importers = new TreeMap<>();
+        private final Map<String, String> families = new TreeMap<>();
+        private String family = "";
 
         public Builder importer(String op, TfNodeImporter importer) {
             if (importers.put(op, importer) != null) throw new IllegalStateException("TensorFlow op " + op + " registered twice");
+            families.put(op, family);
             return this;
         }
     }
