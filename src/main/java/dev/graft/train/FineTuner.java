@@ -472,7 +472,8 @@ public final class FineTuner {
             for (int start = 0; start < d.size(); start += s.batchSize()) {
                 int[] rows = java.util.stream.IntStream.range(start, Math.min(d.size(), start + s.batchSize())).toArray();
                 INDArray x = model.run(d.inputs(rows), List.of(bn[0])).get(bn[0]).castTo(DataType.DOUBLE);
-                int[] others = java.util.stream.IntStream.range(0, x.rank()).filter(a -> a != 1).toArray();
+                int axis = Integer.parseInt(bn[3]) < 0 ? x.rank() + Integer.parseInt(bn[3]) : Integer.parseInt(bn[3]);
+                int[] others = java.util.stream.IntStream.range(0, x.rank()).filter(a -> a != axis).toArray();
                 double[] s1 = x.sum(others).data().asDouble();
                 double[] s2 = x.mul(x).sum(others).data().asDouble();
                 for (int c = 0; c < channels; c++) {

@@ -95,7 +95,7 @@ public record Freeze(Mode mode, String until, int last, BatchNorm batchNorm) {
         Set<String> statistics = new HashSet<>();
         Set<String> bnAffine = new HashSet<>();
         for (GraftModel.SourceNode n : model.sourceNodes()) {
-            if (n.opType().equals("BatchNormalization") && n.inputs().size() >= 5) {
+            if (isBatchNorm(n)) {
                 bnAffine.add(n.inputs().get(1));
                 bnAffine.add(n.inputs().get(2));
                 statistics.add(n.inputs().get(3));
@@ -131,11 +131,31 @@ public record Freeze(Mode mode, String until, int last, BatchNorm batchNorm) {
     public static List<String[]> batchNormStatistics(GraftModel model) {
         List<String[]> out = new ArrayList<>();
         for (GraftModel.SourceNode n : model.sourceNodes()) {
-            if (!n.opType().equals("BatchNormalization") || n.inputs().size() < 5) continue;
+            if (!isBatchNorm(n)) continue;
             if (!model.sameDiff().hasVariable(n.inputs().get(3)) || !model.sameDiff().hasVariable(n.inputs().get(0))) continue;
-            out.add(new String[]{n.inputs().get(0), n.inputs().get(3), n.inputs().get(4)});
+            out.add(new String[]{n.inputs().get(0), n.inputs().get(3), n.inputs().get(4), Integer.toString(channelAxis(n))});
         }
         return out;
+    }
+
+    /**
+     * ONNX's BatchNormalization and TensorFlow's FusedBatchNorm(V2, V3) take the same inputs in the same order:
+     * data, scale, offset, mean, variance.
+     */
+    static boolean isBatchNorm(GraftModel.SourceNode n) {
+        return n.inputs().size() >= 5 && (n.opType().equals("BatchNormalization") || n.opType().startsWith("FusedBatchNorm"));
+    }
+
+    /** The channel axis of a batch norm's input: 1 in ONNX, -1 (last) for TensorFlow's default NHWC. */
+    private static int channelAxis(GraftModel.SourceNode n) {
+        if (!n.opType().startsWith("FusedBatchNorm")) return 1;
+        try {
+            var def = org.tensorflow.proto.NodeDef.parseFrom(n.definition());
+            var f = def.getAttrOrDefault("data_format", null);
+            return f != null && f.getS().toStringUtf8().equals("NCHW") ? 1 : -1;
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new GraftException("internal error: the definition of node '" + n.name() + "' cannot be read back");
+        }
     }
 
     /** Every variable the tensor depends on. */
@@ -164,7 +184,10 @@ public record Freeze(Mode mode, String until, int last, BatchNorm batchNorm) {
             for (GraftModel.SourceNode n : model.sourceNodes()) {
                 List<String> w = new ArrayList<>();
                 for (String in : n.inputs()) if (trunk.contains(in) && placed.add(in)) w.add(in);
-                if (!w.isEmpty()) layers.add(w);
+                if (w.isEmpty()) continue;
+                // TensorFlow keeps a layer's bias in its own BiasAdd node: it belongs to the layer before it.
+                if (n.opType().equals("BiasAdd") && !layers.isEmpty()) layers.get(layers.size() - 1).addAll(w);
+                else layers.add(w);
             }
         } else {
             for (SameDiffOp op : model.sameDiff().getOps().values()) {

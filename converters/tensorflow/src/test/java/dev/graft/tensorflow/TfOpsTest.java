@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.graft.Graft;
 import dev.graft.GraftModel;
 import dev.graft.LoadOptions;
+import dev.graft.onnx.runtime.OrtRunner;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,18 +41,28 @@ class TfOpsTest {
         return Nd4j.createFromArray(v);
     }
 
-    /** Imports the graph with these outputs and compares SameDiff with TensorFlow for each feed set. */
+    /**
+     * Imports the graph with these outputs and compares, for each feed set, SameDiff with TensorFlow and the
+     * model exported to ONNX (run in ONNX Runtime) with TensorFlow: the three-way check of every op.
+     */
     private GraftModel check(TfGraphBuilder b, List<String> outputs, List<Map<String, INDArray>> feedSets) throws Exception {
         Path pb = b.save(dir, "graph.pb");
         GraftModel model = Graft.load(pb, LoadOptions.defaults().withOutputs(outputs));
-        for (Map<String, INDArray> feeds : feedSets) {
-            Map<String, INDArray> expected = b.run(feeds, outputs.stream().map(o -> o.contains(":") ? o : o + ":0").toList());
-            Map<String, INDArray> actual = model.run(feeds, model.outputNames());
-            for (int i = 0; i < outputs.size(); i++) {
-                INDArray e = expected.values().stream().skip(i).findFirst().orElseThrow();
-                INDArray a = actual.get(model.outputNames().get(i));
-                assertArrayEquals(e.shape(), a.shape(), "shape of " + outputs.get(i));
-                assertClose(e, a, outputs.get(i));
+        Path onnx = dir.resolve("graph.onnx");
+        model.exportOnnx(onnx);
+        try (OrtRunner ort = new OrtRunner(onnx)) {
+            for (Map<String, INDArray> feeds : feedSets) {
+                Map<String, INDArray> expected = b.run(feeds, outputs.stream().map(o -> o.contains(":") ? o : o + ":0").toList());
+                Map<String, INDArray> actual = model.run(feeds, model.outputNames());
+                Map<String, INDArray> exported = ort.run(feeds, model.outputNames());
+                for (int i = 0; i < outputs.size(); i++) {
+                    INDArray e = expected.values().stream().skip(i).findFirst().orElseThrow();
+                    String name = model.outputNames().get(i);
+                    assertArrayEquals(e.shape(), actual.get(name).shape(), "shape of " + outputs.get(i));
+                    assertClose(e, actual.get(name), outputs.get(i) + " in SameDiff");
+                    assertArrayEquals(e.shape(), exported.get(name).shape(), "shape of " + outputs.get(i) + " in ONNX Runtime");
+                    assertClose(e, exported.get(name), outputs.get(i) + " exported, in ONNX Runtime");
+                }
             }
         }
         return model;

@@ -38,14 +38,28 @@ public final class TfArrayOps implements TfOpFamily {
         r.importer("Pack", (n, ctx) -> {
             int rank = ctx.inputRank(n, 0);
             int axis = TfImportContext.axis(n, n.getInt("axis", 0), rank + 1);
-            ctx.setOutput(n, 0, ctx.sd().stack(axis, inputs(n, ctx, n.inputCount())));
+            // As concat of expanded parts (not SameDiff's stack) so that the ONNX export has its ops.
+            SDVariable[] parts = inputs(n, ctx, n.inputCount());
+            for (int i = 0; i < parts.length; i++) parts[i] = ctx.sd().expandDims(parts[i], axis);
+            ctx.setOutput(n, 0, parts.length == 1 ? parts[0] : ctx.sd().concat(axis, parts));
         });
         r.importer("Unpack", (n, ctx) -> {
             int rank = ctx.inputRank(n, 0);
             int axis = TfImportContext.axis(n, n.getInt("axis", 0), rank);
             int num = (int) n.requireInt("num");
-            SDVariable[] parts = ctx.sd().unstack(ctx.input(n, 0), axis, num);
-            for (int i = 0; i < num; i++) ctx.setOutput(n, i, parts[i]);
+            long[] shape = ctx.inputShape(n, 0);
+            if (shape[axis] >= 0 && shape[axis] != num) throw n.error("num " + num + " differs from the axis size " + shape[axis]);
+            // As one slice per part, each dropping the axis (not SameDiff's unstack), for the ONNX export.
+            for (int i = 0; i < num; i++) {
+                long[] b = new long[rank];
+                long[] e = new long[rank];
+                long[] st = new long[rank];
+                Arrays.fill(st, 1);
+                b[axis] = i;
+                e[axis] = i + 1;
+                int mask = ((1 << rank) - 1) & ~(1 << axis);
+                ctx.setOutput(n, i, ctx.sd().squeeze(ctx.sd().stridedSlice(ctx.input(n, 0), b, e, st, mask, mask, 0, 0, 0), axis));
+            }
         });
         r.importer("Shape", (n, ctx) -> {
             DataType to = TfTensors.toNd4j(n.has("out_type") ? n.getType("out_type") : org.tensorflow.proto.DataType.DT_INT32, n.describe());
@@ -294,7 +308,48 @@ public final class TfArrayOps implements TfOpFamily {
         int rank = ctx.inputRank(n, 0);
         if (p.rank() != 2 || p.size(0) != rank || p.size(1) != 2) throw n.error("paddings of shape " + Arrays.toString(p.shape()) + ", expected [" + rank + ", 2]");
         SameDiff sd = ctx.sd();
+        if (mode == PadMode.SYMMETRIC) {
+            ctx.setOutput(n, 0, symmetricPad(n, ctx, p));
+            return;
+        }
         ctx.setOutput(n, 0, sd.nn().pad(ctx.input(n, 0), sd.constant(p), mode, value));
+    }
+
+    /**
+     * MirrorPad SYMMETRIC (the edge repeated) as reversed edge slices concatenated around the input, axis by
+     * axis: ONNX's Pad has no such mode, so SameDiff's symmetric pad could not be exported.
+     */
+    private static SDVariable symmetricPad(TfNode n, TfImportContext ctx, INDArray p) {
+        SameDiff sd = ctx.sd();
+        long[] shape = ctx.inputShape(n, 0).clone();
+        int rank = shape.length;
+        SDVariable y = ctx.input(n, 0);
+        for (int axis = 0; axis < rank; axis++) {
+            long before = p.getLong(axis, 0);
+            long after = p.getLong(axis, 1);
+            if (before == 0 && after == 0) continue;
+            long len = shape[axis];
+            if (len < 0) throw n.error("SYMMETRIC padding of axis " + axis + ", whose size is unknown");
+            if (before > len || after > len) throw n.error("paddings larger than axis " + axis + " of size " + len);
+            List<SDVariable> parts = new ArrayList<>();
+            if (before > 0) parts.add(sd.reverse(axisSlice(sd, y, rank, axis, 0, before), axis));
+            parts.add(y);
+            if (after > 0) parts.add(sd.reverse(axisSlice(sd, y, rank, axis, len - after, len), axis));
+            y = sd.concat(axis, parts.toArray(new SDVariable[0]));
+            shape[axis] = len + before + after;
+        }
+        return y;
+    }
+
+    private static SDVariable axisSlice(SameDiff sd, SDVariable x, int rank, int axis, long from, long to) {
+        long[] b = new long[rank];
+        long[] e = new long[rank];
+        long[] st = new long[rank];
+        Arrays.fill(st, 1);
+        b[axis] = from;
+        e[axis] = to;
+        int mask = ((1 << rank) - 1) & ~(1 << axis);
+        return sd.stridedSlice(x, b, e, st, mask, mask, 0, 0, 0);
     }
 
     private static void gather(TfNode n, TfImportContext ctx) {
@@ -304,7 +359,8 @@ public final class TfArrayOps implements TfOpFamily {
         long[] shape = ctx.inputShape(n, 0);
         int axis = TfImportContext.axis(n, ctx.constantLongs(n, 2, "axis")[0], shape.length);
         SameDiff sd = ctx.sd();
-        SDVariable indices = ctx.input(n, 1);
+        // int64 indices: ONNX Runtime's OneHot, which the export of a float gather becomes, has no int32 kernel.
+        SDVariable indices = ctx.input(n, 1).dataType() == DataType.LONG ? ctx.input(n, 1) : ctx.input(n, 1).castTo(DataType.LONG);
         int indexRank = ctx.inputRank(n, 1);
         if (data.dataType().isFPType() && shape[axis] > 0) {
             // libnd4j's gather gradient is wrong for repeated indices; a one-hot product trains (GatherOps).
