@@ -26,7 +26,10 @@ final class Inputs {
             if (eq <= 0) {
                 throw new GraftException("--input '" + spec + "': expected NAME=FILE.npy");
             }
-            feeds.put(spec.substring(0, eq), Npy.read(Path.of(spec.substring(eq + 1))));
+            String name = spec.substring(0, eq);
+            // A TensorFlow tensor name "x:0" names the same input as "x" (graft names inputs without ":0").
+            if (name.endsWith(":0")) name = name.substring(0, name.length() - 2);
+            feeds.put(name, Npy.read(Path.of(spec.substring(eq + 1))));
         }
         return feeds;
     }

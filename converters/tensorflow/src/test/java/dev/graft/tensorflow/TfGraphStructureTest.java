@@ -140,6 +140,11 @@ class TfGraphStructureTest {
         GraftException e = assertThrows(GraftException.class, () -> Graft.load(pb));
         assertTrue(e.getMessage().contains("missing_input.pb") && e.getMessage().contains("'y'")
                 && e.getMessage().contains("bias/read"), e.getMessage());
+        Path out = dir.resolve("out.onnx");
+        dev.graft.cli.CliRun cli = dev.graft.cli.CliRun.of("convert", pb.toString(), out.toString());
+        assertEquals(2, cli.code(), "exit code 2 for bad input: " + cli.out() + cli.err());
+        assertTrue(cli.err().contains("missing_input.pb") && cli.err().contains("'y'"), cli.err());
+        assertFalse(Files.exists(out), "no partial output");
 
         // A truncated file.
         try (TfGraphBuilder b = new TfGraphBuilder()) {
@@ -150,6 +155,9 @@ class TfGraphStructureTest {
             Files.write(cut, Arrays.copyOf(bytes, bytes.length - 100));
             GraftException t = assertThrows(GraftException.class, () -> Graft.load(cut));
             assertTrue(t.getMessage().contains("truncated.pb") && t.getMessage().contains("truncated or corrupt"), t.getMessage());
+            dev.graft.cli.CliRun cli2 = dev.graft.cli.CliRun.of("inspect", cut.toString());
+            assertEquals(2, cli2.code(), cli2.out() + cli2.err());
+            assertTrue(cli2.err().contains("truncated.pb"), cli2.err());
         }
 
         // A directory that is not a SavedModel.
