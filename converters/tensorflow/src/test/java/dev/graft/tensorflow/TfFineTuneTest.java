@@ -131,6 +131,40 @@ class TfFineTuneTest {
         assertTrue(compared >= 6, "trunk weights compared with the checkpoint: " + compared);
     }
 
+    /** The job file and `graft finetune` take a TensorFlow SavedModel as source like an ONNX file. */
+    @Test
+    void aFinetuneJobOnATensorflowSavedModel(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Map<String, INDArray> d = digitsFiveToNine(40);
+        Path data = java.nio.file.Files.createDirectories(dir.resolve("data/train"));
+        Npy.write(d.get("x"), data.resolve("x.npy"));
+        Npy.write(d.get("digit"), data.resolve("y_digit.npy"));
+        Path job = dir.resolve("job.yaml");
+        java.nio.file.Files.writeString(job, """
+                source: %s
+                signature: serving_default
+                outputs: [logits]
+                cut: auto
+                freeze: all
+                heads:
+                  - name: digit
+                    layers: [16]
+                    output: softmax
+                    size: 5
+                data:
+                  train: data/train
+                  split: 0.2
+                train: {epochs: 3, batch_size: 32, optimizer: adam, learning_rate: 0.01, seed: 7}
+                export: {onnx: out/model.onnx, verify: true}
+                """.formatted(SAVED.toAbsolutePath()));
+        dev.graft.cli.CliRun r = dev.graft.cli.CliRun.of("finetune", job.toString(), "--output-dir", dir.resolve("run").toString(), "--quiet");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(java.nio.file.Files.exists(dir.resolve("run/metrics.json")));
+        try (OrtRunner ort = new OrtRunner(dir.resolve("out/model.onnx"))) {
+            assertEquals(List.of("digit"), ort.outputNames());
+            assertEquals(List.of("x"), ort.inputNames());
+        }
+    }
+
     @Test
     void twoHeadsWithMissingLabelsOnATensorflowSavedModel() throws Exception {
         GraftModel model = Graft.load(SAVED).cut("auto")
