@@ -112,6 +112,29 @@ class TfOpsTest {
         }
     }
 
+    /** A float64 graph imports as float64 and matches TensorFlow to double precision. */
+    @Test
+    void float64GraphsStayFloat64() throws Exception {
+        try (TfGraphBuilder b = new TfGraphBuilder()) {
+            org.tensorflow.proto.DataType d = org.tensorflow.proto.DataType.DT_DOUBLE;
+            Output<?> x = b.placeholder("x", d, -1, 6, 6, 2);
+            Output<?> c = b.op("Conv2D", "conv", x, b.constant("conv/kernel", rand(1, 3, 3, 2, 3).castTo(DataType.DOUBLE)))
+                    .setAttr("strides", new long[]{1, 1, 1, 1}).setAttr("padding", "SAME").build().output(0);
+            Output<?> r = b.op("Relu", "relu", b.op("BiasAdd", "bias", c, b.constant("conv/bias", rand(2, 3).castTo(DataType.DOUBLE))).build().output(0)).build().output(0);
+            Output<?> m = b.op("Mean", "gap", r, b.constant("axes", ints(1, 2))).build().output(0);
+            b.op("Softmax", "out", b.op("MatMul", "dense", m, b.constant("dense/kernel", rand(3, 3, 4).castTo(DataType.DOUBLE))).build().output(0)).build();
+            Path pb = b.save(dir, "f64.pb");
+            GraftModel model = Graft.load(pb);
+            assertEquals(DataType.DOUBLE, model.inputs().get(0).dataType());
+            INDArray in = rand(4, 3, 6, 6, 2).castTo(DataType.DOUBLE);
+            INDArray expected = b.run(Map.of("x", in), List.of("out:0")).get("out:0");
+            INDArray got = model.run(Map.of("x", in), List.of("out")).get("out");
+            assertEquals(DataType.DOUBLE, got.dataType());
+            double err = expected.sub(got).amaxNumber().doubleValue();
+            assertTrue(err < 1e-12, "float64 differs from TensorFlow by " + err);
+        }
+    }
+
     @Test
     void transposedConvolution() throws Exception {
         try (TfGraphBuilder b = new TfGraphBuilder()) {
