@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.google.protobuf.TextFormat;
 import dev.graft.io.Npy;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -343,9 +342,8 @@ public final class MakeTensorflowFixtures {
         return List.of(1L, s, s, 1L);
     }
 
-    @SuppressWarnings("unchecked")
     static <T extends TType> Class<T> typeOf(Operand<T> o) {
-        return (Class<T>) o.type();
+        return o.type();
     }
 
     /** FusedBatchNormV3: training mode (batch statistics, recorded for the moving averages) or inference mode. */
@@ -437,7 +435,7 @@ public final class MakeTensorflowFixtures {
          */
         Operand<TInt32> intConst(String fullName, int... values) {
             try (TInt32 t = TInt32.vectorOf(values)) {
-                return out((GraphOperation) g.opBuilder("Const", fullName, root.scope()).setAttr("value", t)
+                return out(g.opBuilder("Const", fullName, root.scope()).setAttr("value", t)
                         .setAttr("dtype", DataType.DT_INT32).build());
             }
         }
