@@ -179,7 +179,7 @@ class NhwcExportTest {
         shape[0] = -1;
         System.arraycopy(f.dims(), 0, shape, 1, f.dims().length);
         f.body().apply(sd, sd.placeHolder("x", DataType.FLOAT, shape)).rename("y");
-        ModelProto m = exportAndCompare(sd, shape, List.of("y"), f.opset());
+        ModelProto m = exportAndCompare(sd, shape, List.of("y"), f.opset(), null);
         assertTrue(transposes(m) <= 2, "at most the input's and the output's Transpose: " + opTypes(m));
     }
 
@@ -206,7 +206,7 @@ class NhwcExportTest {
     @ValueSource(ints = {13, 17, 21})
     void smallCnnRunsChannelsFirstWithOnlyTheInputTransposed(int opset) {
         SameDiff sd = smallCnn();
-        ModelProto m = exportAndCompare(sd, new long[]{-1, 12, 12, 3}, List.of("logits"), opset);
+        ModelProto m = exportAndCompare(sd, new long[]{-1, 12, 12, 3}, List.of("logits"), opset, "small_cnn");
         assertEquals(List.of(), transposesBetweenConvs(m));
         assertEquals(1, transposes(m), "only the input's Transpose: " + opTypes(m));
         assertEquals(2, count(m, "Conv"));
@@ -263,7 +263,8 @@ class NhwcExportTest {
     @Test
     void invertedResidualRunsChannelsFirstWithOnlyTheInputTransposed() {
         SameDiff sd = invertedResidual();
-        ModelProto m = exportAndCompare(sd, new long[]{-1, 10, 10, 3}, List.of("logits"), OnnxExporter.DEFAULT_OPSET);
+        ModelProto m = exportAndCompare(sd, new long[]{-1, 10, 10, 3}, List.of("logits"), OnnxExporter.DEFAULT_OPSET,
+                "inverted_residual");
         assertEquals(List.of(), transposesBetweenConvs(m));
         assertEquals(1, transposes(m), "only the input's Transpose: " + opTypes(m));
         assertEquals(7, count(m, "Conv"));
@@ -284,7 +285,8 @@ class NhwcExportTest {
 
     @Test
     void residualOnTheInputWithAChannelsLastOutput() {
-        ModelProto m = exportAndCompare(residualOnTheInput(), new long[]{-1, 7, 6, 8}, List.of("y"), OnnxExporter.DEFAULT_OPSET);
+        ModelProto m = exportAndCompare(residualOnTheInput(), new long[]{-1, 7, 6, 8}, List.of("y"), OnnxExporter.DEFAULT_OPSET,
+                "residual_on_input");
         assertEquals(List.of(), transposesBetweenConvs(m));
         assertEquals(2, transposes(m), "the input's and the output's Transpose: " + opTypes(m));
     }
@@ -310,7 +312,7 @@ class NhwcExportTest {
     @ParameterizedTest
     @ValueSource(ints = {13, 17, 21})
     void concatPadAndResizesBetweenConvolutions(int opset) {
-        ModelProto m = exportAndCompare(concatPadResize(), new long[]{-1, 8, 8, 3}, List.of("y"), opset);
+        ModelProto m = exportAndCompare(concatPadResize(), new long[]{-1, 8, 8, 3}, List.of("y"), opset, "concat_pad_resize");
         assertEquals(List.of(), transposesBetweenConvs(m));
         assertEquals(2, transposes(m), "the input's and the output's Transpose: " + opTypes(m));
         assertEquals(2, count(m, "Resize"));
@@ -337,7 +339,7 @@ class NhwcExportTest {
 
     @Test
     void branchesThatMeetAgain() {
-        ModelProto m = exportAndCompare(branches(), new long[]{-1, 6, 6, 4}, List.of("y"), OnnxExporter.DEFAULT_OPSET);
+        ModelProto m = exportAndCompare(branches(), new long[]{-1, 6, 6, 4}, List.of("y"), OnnxExporter.DEFAULT_OPSET, "branches");
         assertEquals(List.of(), transposesBetweenConvs(m));
         assertEquals(1, transposes(m), "only the input's Transpose: " + opTypes(m));
     }
@@ -369,10 +371,22 @@ class NhwcExportTest {
 
     // ---------------------------------------------------------------- helpers
 
-    /** Exports (every op spelled out) and compares ONNX Runtime with SameDiff at batch 1 and 3. */
-    private static ModelProto exportAndCompare(SameDiff sd, long[] shape, List<String> outputs, int opset) {
+    /**
+     * Exports and compares ONNX Runtime with SameDiff at batch 1 and 3. A named export up to opset 17 is kept in
+     * target/exported-models/nhwc for ONNX's checker (.ci/run; Debian's checker knows opsets up to 17).
+     */
+    private static ModelProto exportAndCompare(SameDiff sd, long[] shape, List<String> outputs, int opset, String keepAs) {
         GraftModel model = GraftModel.of(sd, outputs);
         ModelProto m = new OnnxExporter().export(model, OnnxExporter.Options.defaults().withOpset(opset)).model();
+        if (keepAs != null && opset <= 17) {
+            try {
+                java.nio.file.Path dir = OnnxExporterTest.EXPORTED.resolve("nhwc");
+                java.nio.file.Files.createDirectories(dir);
+                java.nio.file.Files.write(dir.resolve(keepAs + "_opset" + opset + ".onnx"), m.toByteArray());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
         try (OrtRunner ort = new OrtRunner(m.toByteArray(), "NHWC export")) {
             for (int batch : new int[]{1, 3}) {
                 long[] s = shape.clone();
