@@ -29,9 +29,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *     {@code a}'s layout: the input of a Transpose with the same permutation, a constant transposed here, a
  *     tensor of lower rank reshaped by an Unsqueeze (a [C] bias broadcasting over the last axis of NHWC
  *     becomes [C, 1, 1] in NCHW), or the output of a Transpose the graph already has;</li>
- * <li>Concat, Split, Slice, Pad (without axes input), ArgMax/ArgMin and the Reduce ops: their axes (pads)
- *     are permuted; a reduction without keepdims needs no Transpose after it when the remaining axes keep
- *     their order (global pooling of NHWC: [N, C]);</li>
+ * <li>Concat, Split, Slice, Pad (without axes input), Squeeze (with axes), ArgMax/ArgMin and the Reduce ops:
+ *     their axes (pads) are permuted; a reduction without keepdims (or a Squeeze) needs no Transpose after it
+ *     when the remaining axes keep their order (global pooling of NHWC: [N, C]);</li>
  * <li>Shape: reads {@code a}, and a Gather puts the sizes back in order;</li>
  * <li>Transpose: the two permutations are composed (identity: both go).</li>
  * </ul>
@@ -237,6 +237,24 @@ final class TransposePushPass implements ExportPass {
             NodeProto.Builder b = withInput(n, 0, src).toBuilder();
             setAttr(b, "axis", p[(int) axis]);
             return reduced(g, n, b.build(), p, new long[]{axis}, attrInt(n, "keepdims", 1) != 0);
+        }
+        if (op.equals("Squeeze")) {
+            // Like a reduction without keepdims over the squeezed axes (given: which ones are 1 is not known here).
+            if (!onlyFirst(n, out) || n.getInputCount() < 2 || !g.isFoldableConstant(n.getInput(1))) return null;
+            long[] axes = ConvWeightLayoutPass.longs(g.initializers.get(n.getInput(1)));
+            long[] normalized = new long[axes.length];
+            long[] moved = new long[axes.length];
+            for (int i = 0; i < axes.length; i++) {
+                normalized[i] = normalize(axes[i], rank);
+                moved[i] = p[(int) normalized[i]];
+            }
+            Arrays.sort(moved);
+            String name = fresh(n.getInput(1) + "_permuted");
+            Plan plan = reduced(g, n, withInput(n, 0, src).toBuilder().setInput(1, name).build(), p, normalized, false);
+            return new Plan(plan.added(), () -> {
+                g.initializers.put(name, OnnxTensors.toProto(name, Nd4j.createFromArray(moved)));
+                plan.apply().run();
+            });
         }
         if (op.equals("Pad")) return pad(g, n, src, out, p);
         if (op.equals("Slice")) return slice(g, n, src, out, p);

@@ -224,6 +224,16 @@ class TransposePushPassTest {
     }
 
     @Test
+    void globalPoolingWithKeepdimsThenSqueeze() {
+        // TensorFlow's spatial squeeze: mean over H, W kept as [N, 1, 1, C], then Squeeze(1, 2): [N, C], no Transpose.
+        Graph t = new Graph("y").transpose("x", "t", TO_LAST).longs("hw", 1, 2).longs("sq", -3, 2)
+                .node("ReduceMean", List.of("t", "hw"), List.of("m"))
+                .node("Squeeze", List.of("m", "sq"), List.of("y"));
+        ExportGraph g = t.pushed(18);
+        assertEquals(List.of("ReduceMean", "Squeeze"), ops(g));
+    }
+
+    @Test
     void readersThatWouldEachNeedATransposeLeaveItWhereItIs() {
         // Two NHWC reductions as outputs: one Transpose in front of them beats one behind each.
         Graph t = new Graph("rows", "kept").transpose("x", "t", TO_LAST).longs("h", 1)
