@@ -51,7 +51,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * imported node whose SameDiff ops are still as the import left them, and whose ONNX schema is the same at
  * the target opset, is written back as the source node itself (with the current weights): the exported
  * model then has the source's structure and speed, and only new or changed parts are spelled out op by op.
- * Passes then remove identities, cancelling transposes, constant-only nodes and dead nodes.
+ * Passes then remove identities, store convolution weights in ONNX's layout, push transposes (channels-last
+ * graphs: TensorFlow's) through the graph until they cancel, and remove constant-only nodes and dead nodes.
  *
  * <p>Nothing is written unless every needed op can be exported; the error lists all that cannot.
  */
@@ -215,7 +216,11 @@ public final class OnnxExporter {
         for (String out : outputs) {
             g.outputs.add(outputInfo(model, sd.getVariable(out), probe));
         }
-        for (ExportPass pass : List.of(new IdentityRemovalPass(), new TransposePairPass(),
+        probe.forEach((name, value) -> g.ranks.put(name, value.rank()));
+        // Transpose pairs first (the importer's weight permutes and the exporter's cancel), then what is left
+        // of convolution weights is stored in ONNX's layout, then data transposes are pushed until they meet.
+        for (ExportPass pass : List.of(new IdentityRemovalPass(), new TransposePairPass(), new ConvWeightLayoutPass(),
+                new TransposePushPass(), new TransposePairPass(),
                 new ConstantFoldingPass(options.opset()), new DeadNodePass(), new TopologicalSortPass())) {
             pass.run(g);
         }

@@ -28,7 +28,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Export: conv1d, conv2d, conv3dnew and depthwise_conv2d become one Conv, deconv2d and deconv3d one
  * ConvTranspose; channels-last data is transposed to channels first and back, weights in libnd4j's layouts
- * are transposed to ONNX's (the importer's permutes and these cancel in the exporter's Transpose pass).
+ * are transposed to ONNX's (the importer's permutes and these cancel in the exporter's TransposePairPass;
+ * weights held in another layout are stored in ONNX's by its ConvWeightLayoutPass).
  */
 public final class ConvOps implements OnnxOpFamily {
 
@@ -530,7 +531,8 @@ public final class ConvOps implements OnnxOpFamily {
 
     /**
      * Writes a channels-first ONNX node (Conv, MaxPool, ...) for an op whose data may be channels last: then
-     * the input is transposed to channels first and the result back (a later pass can push these through).
+     * the input is transposed to channels first and the result back (the exporter's TransposePushPass moves
+     * these until the Transpose back meets the next such op's Transpose to channels first, and both go).
      */
     static void channelsFirstNode(ExportContext ctx, SameDiffOp op, Spatial s, String x,
                                   java.util.function.Function<String, ExportContext.NodeBuilder> node) {

@@ -1,6 +1,7 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.ConverterRegistry;
+import dev.graft.onnx.ExportContext;
 import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -22,6 +24,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * reproduces every ONNX coordinate transformation and nearest mode exactly, for any rank, with scales,
  * sizes and roi known only at run time, and stays differentiable. SameDiff's image resize ops are not
  * used: they are NHWC and 2-D only, and implement only some of ONNX's coordinate modes.
+ *
+ * <p>Export: those SameDiff image resizes (resize_bilinear, resize_nearest_neighbor: TensorFlow's ops, NHWC)
+ * become one channels-first Resize between two Transposes, which the exporter's transpose pass moves away.
  */
 public final class ResizeOps implements OnnxOpFamily {
 
@@ -34,6 +39,46 @@ public final class ResizeOps implements OnnxOpFamily {
         r.importer("Resize", 13, (n, ctx) -> resize11(n, ctx, 13));
         r.importer("Resize", 18, (n, ctx) -> resize11(n, ctx, 18));
         r.importer("Resize", 19, (n, ctx) -> resize11(n, ctx, 19));
+
+        r.exporter("resize_bilinear", (op, ctx) -> exportImageResize(op, ctx, false));
+        r.exporter("resize_nearest_neighbor", (op, ctx) -> exportImageResize(op, ctx, true));
+    }
+
+    // ---------------------------------------------------------------- export
+
+    /**
+     * SameDiff's resize_bilinear / resize_nearest_neighbor (TensorFlow's semantics: NHWC images, the new height
+     * and width as a size input or as integer arguments, boolean arguments align_corners and half_pixel_centers)
+     * as a Resize of the channels-first image. TensorFlow's coordinates in ONNX's terms: align_corners is
+     * "align_corners" (nearest rounds half up); half_pixel_centers is "half_pixel" for bilinear, and for nearest
+     * floor((x + 0.5) / scale), which is "half_pixel" rounded half up (Resize-13 dropped tf_half_pixel_for_nn);
+     * neither is "asymmetric" (nearest takes the floor). The sizes of all four axes are given, batch and
+     * channels read from the input's shape (ONNX Runtime 1.23 rejects Resize-18's axes attribute with constant
+     * sizes: "Number of elements of input 'sizes' (0) does not match the number of axes (2)").
+     */
+    private static void exportImageResize(SameDiffOp op, ExportContext ctx, boolean nearest) {
+        String x = ctx.input(op, 0);
+        if (ctx.rank(x) != 4) throw ctx.error(op, "input of rank " + ctx.rank(x) + ", only [N, H, W, C] images are exported");
+        boolean[] b = ExportContext.boolArgs(op);
+        boolean alignCorners = b.length > 0 && b[0];
+        boolean halfPixel = b.length > 1 && b[1];
+        String hw;
+        if (ctx.inputCount(op) > 1) {
+            long[] size = ctx.constantLongs(ctx.input(op, 1));
+            hw = size != null ? ctx.longs(size) : ShapeOps.int64(ctx, ctx.input(op, 1));
+        } else {
+            // The integer arguments fix the output's height and width, so the probe's are the real ones.
+            long[] out = ctx.probeShape(ctx.output(op, 0));
+            hw = ctx.longs(out[1], out[2]);
+        }
+        String transform = alignCorners ? "align_corners" : halfPixel ? "half_pixel" : "asymmetric";
+        String xt = ConvOps.transpose(ctx, x, ConvOps.toChannelsFirst(4));
+        String nc = ctx.node("Slice", ctx.node("Shape", xt).build(), ctx.longs(0), ctx.longs(2)).build();
+        ExportContext.NodeBuilder n = ctx.node("Resize", xt, "", "", ctx.node("Concat", nc, hw).attr("axis", 0L).build());
+        n.attr("mode", nearest ? "nearest" : "linear").attr("coordinate_transformation_mode", transform);
+        if (nearest) n.attr("nearest_mode", alignCorners || halfPixel ? "round_prefer_ceil" : "floor");
+        String y = n.build();
+        ctx.node("Transpose", y).attr("perm", ConvOps.toChannelsLast(4)).to(ctx.output(op, 0));
     }
 
     /** How source coordinates are computed and sampled; the ONNX attributes, resolved per opset. */
