@@ -135,6 +135,17 @@ class TfOpsTest {
         }
     }
 
+    /** MaxPoolV2 (what tf.nn.maxPool writes today) takes ksize and strides as inputs. */
+    @Test
+    void maxPoolV2() throws Exception {
+        try (TfGraphBuilder b = new TfGraphBuilder()) {
+            Output<?> x = b.placeholder("x", F, -1, 7, 7, 3);
+            b.op("MaxPoolV2", "pool", x, b.constant("ksize", ints(1, 3, 3, 1)), b.constant("strides", ints(1, 2, 2, 1)))
+                    .setAttr("padding", "SAME").build();
+            check(b, List.of("pool"), List.of(Map.of("x", rand(1, 1, 7, 7, 3)), Map.of("x", rand(2, 4, 7, 7, 3))));
+        }
+    }
+
     @Test
     void transposedConvolution() throws Exception {
         try (TfGraphBuilder b = new TfGraphBuilder()) {

@@ -35,6 +35,8 @@ public final class TfNnOps implements TfOpFamily {
         r.importer("FusedBatchNormV3", TfNnOps::fusedBatchNorm);
         r.importer("MaxPool", (n, ctx) -> pool(n, ctx, true));
         r.importer("AvgPool", (n, ctx) -> pool(n, ctx, false));
+        // tf.nn.maxPool in TensorFlow 2 / TensorFlow Java writes MaxPoolV2: ksize and strides are inputs.
+        r.importer("MaxPoolV2", (n, ctx) -> pool(n, ctx, true));
     }
 
     /** The two spatial entries of a 4-long NHWC/NCHW attribute (strides, dilations, ksize). */
@@ -185,10 +187,15 @@ public final class TfNnOps implements TfOpFamily {
     private static void pool(TfNode n, TfImportContext ctx, boolean max) {
         boolean nhwc = n.channelsLast();
         if (ctx.inputRank(n, 0) != 4) throw n.error("input of rank " + ctx.inputRank(n, 0) + ", expected 4");
-        long[] k = spatial(n, "ksize", nhwc, 1);
-        long[] kAll = n.requireInts("ksize");
-        if (kAll[0] != 1 || (nhwc ? kAll[3] : kAll[1]) != 1) throw n.error("pooling over the batch or channel axis is not supported");
-        long[] s = spatial(n, "strides", nhwc, 1);
+        boolean v2 = n.op().equals("MaxPoolV2");
+        long[] kAll = v2 ? ctx.constantLongs(n, 1, "ksize") : n.requireInts("ksize");
+        long[] sAll = v2 ? ctx.constantLongs(n, 2, "strides") : n.getInts("strides");
+        if (kAll.length != 4 || sAll == null || sAll.length != 4) throw n.error("ksize and strides need 4 entries");
+        if (kAll[0] != 1 || (nhwc ? kAll[3] : kAll[1]) != 1 || sAll[0] != 1 || (nhwc ? sAll[3] : sAll[1]) != 1) {
+            throw n.error("pooling over the batch or channel axis is not supported");
+        }
+        long[] k = nhwc ? new long[]{kAll[1], kAll[2]} : new long[]{kAll[2], kAll[3]};
+        long[] s = nhwc ? new long[]{sAll[1], sAll[2]} : new long[]{sAll[2], sAll[3]};
         String padding = n.getString("padding", "VALID");
         n.unsupportedIf(!padding.equals("SAME") && !padding.equals("VALID"), "padding " + padding);
         // TensorFlow's average pooling never counts padding.
