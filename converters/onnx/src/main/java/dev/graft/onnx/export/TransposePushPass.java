@@ -184,51 +184,12 @@ final class TransposePushPass implements ExportPass {
             if (!onlyFirst(n, out)) return null;
             return through(g, n, withInput(n, 0, src), p);
         }
-        if (ELEMENTWISE.contains(op)) {
-            List<Runnable> before = new ArrayList<>();
-            NodeProto.Builder b = n.toBuilder();
-            int added = 1;
-            for (int i = 0; i < n.getInputCount(); i++) {
-                String in = n.getInput(i);
-                if (in.equals(out)) {
-                    b.setInput(i, src);
-                    continue;
-                }
-                Adapted a = adapt(g, in, p, allowGrowth, false);
-                if (a == null) return null;
-                added += a.added;
-                if (a.make != null) before.add(a.make);
-                b.setInput(i, a.value);
-            }
-            Plan after = through(g, n, b.build(), p);
-            return new Plan(added, () -> {
-                before.forEach(Runnable::run);
-                after.apply().run();
-            });
-        }
+        if (ELEMENTWISE.contains(op)) return throughEveryInput(g, n, n.toBuilder(), out, src, p, allowGrowth, false);
         if (op.equals("Concat")) {
             long axis = normalize(attrInt(n, "axis", 0), rank);
-            List<Runnable> before = new ArrayList<>();
             NodeProto.Builder b = n.toBuilder();
-            int added = 1;
-            for (int i = 0; i < n.getInputCount(); i++) {
-                String in = n.getInput(i);
-                if (in.equals(out)) {
-                    b.setInput(i, src);
-                    continue;
-                }
-                Adapted a = adapt(g, in, p, allowGrowth, true);
-                if (a == null) return null;
-                added += a.added;
-                if (a.make != null) before.add(a.make);
-                b.setInput(i, a.value);
-            }
             setAttr(b, "axis", p[(int) axis]);
-            Plan after = through(g, n, b.build(), p);
-            return new Plan(added, () -> {
-                before.forEach(Runnable::run);
-                after.apply().run();
-            });
+            return throughEveryInput(g, n, b, out, src, p, allowGrowth, true);
         }
         if (REDUCE.contains(op)) return reduce(g, n, src, out, p);
         if (op.equals("ArgMax") || op.equals("ArgMin")) {
@@ -320,6 +281,34 @@ final class TransposePushPass implements ExportPass {
      * Writes {@code rewritten} (node {@code n} reading the untransposed value) in place of {@code n}, its outputs
      * under new names, each followed by a Transpose by {@code p} to the old name.
      */
+    /**
+     * Pushes through a node with several data inputs (elementwise ops, Concat): the pushed value replaces
+     * {@code out}, every other input is adapted to the new layout first. {@code b} carries the node's
+     * rewritten attributes.
+     */
+    private Plan throughEveryInput(ExportGraph g, NodeProto n, NodeProto.Builder b, String out, String src, long[] p,
+                                   boolean allowGrowth, boolean sameRank) {
+        List<Runnable> before = new ArrayList<>();
+        int added = 1;
+        for (int i = 0; i < n.getInputCount(); i++) {
+            String in = n.getInput(i);
+            if (in.equals(out)) {
+                b.setInput(i, src);
+                continue;
+            }
+            Adapted a = adapt(g, in, p, allowGrowth, sameRank);
+            if (a == null) return null;
+            added += a.added;
+            if (a.make != null) before.add(a.make);
+            b.setInput(i, a.value);
+        }
+        Plan after = through(g, n, b.build(), p);
+        return new Plan(added, () -> {
+            before.forEach(Runnable::run);
+            after.apply().run();
+        });
+    }
+
     private Plan through(ExportGraph g, NodeProto n, NodeProto rewritten, long[] p) {
         int outs = (int) n.getOutputList().stream().filter(o -> !o.isEmpty()).count();
         return new Plan(outs, () -> {

@@ -51,14 +51,7 @@ public final class TfArrayOps implements TfOpFamily {
             if (shape[axis] >= 0 && shape[axis] != num) throw n.error("num " + num + " differs from the axis size " + shape[axis]);
             // As one slice per part, each dropping the axis (not SameDiff's unstack), for the ONNX export.
             for (int i = 0; i < num; i++) {
-                long[] b = new long[rank];
-                long[] e = new long[rank];
-                long[] st = new long[rank];
-                Arrays.fill(st, 1);
-                b[axis] = i;
-                e[axis] = i + 1;
-                int mask = ((1 << rank) - 1) & ~(1 << axis);
-                ctx.setOutput(n, i, ctx.sd().squeeze(ctx.sd().stridedSlice(ctx.input(n, 0), b, e, st, mask, mask, 0, 0, 0), axis));
+                ctx.setOutput(n, i, ctx.sd().squeeze(axisSlice(ctx.sd(), ctx.input(n, 0), rank, axis, i, i + 1), axis));
             }
         });
         r.importer("Shape", (n, ctx) -> {
@@ -291,14 +284,7 @@ public final class TfArrayOps implements TfOpFamily {
     private static void splitBySizes(TfNode n, TfImportContext ctx, SDVariable x, int rank, int axis, long[] sizes) {
         long start = 0;
         for (int i = 0; i < sizes.length; i++) {
-            long[] b = new long[rank];
-            long[] e = new long[rank];
-            long[] s = new long[rank];
-            Arrays.fill(s, 1);
-            b[axis] = start;
-            e[axis] = start + sizes[i];
-            int mask = ((1 << rank) - 1) & ~(1 << axis);
-            ctx.setOutput(n, i, ctx.sd().stridedSlice(x, b, e, s, mask, mask, 0, 0, 0));
+            ctx.setOutput(n, i, axisSlice(ctx.sd(), x, rank, axis, start, start + sizes[i]));
             start += sizes[i];
         }
     }
@@ -341,6 +327,7 @@ public final class TfArrayOps implements TfOpFamily {
         return y;
     }
 
+    /** x[..., from:to, ...] on one axis (every other axis whole). */
     private static SDVariable axisSlice(SameDiff sd, SDVariable x, int rank, int axis, long from, long to) {
         long[] b = new long[rank];
         long[] e = new long[rank];
