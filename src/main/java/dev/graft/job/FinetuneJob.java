@@ -41,7 +41,8 @@ public final class FinetuneJob {
 
     /** What a run did, for the report and the tests. */
     public record Summary(String cutTensor, FitResult fit, Path metrics, Path curves, Path onnx,
-                          Map<String, Double> exportMaxAbsError, boolean exportVerified, int trainRows, int validationRows) {
+                          Map<String, Double> exportMaxAbsError, boolean exportVerified, int trainRows, int validationRows,
+                          GraftModel model) {
     }
 
     private FinetuneJob() {
@@ -137,7 +138,7 @@ public final class FinetuneJob {
         }
         out.printf("run folder: %s (metrics.json, curves.png, checkpoints/)%n", runDir);
         return new Summary(cutTensor, fit, metrics, curves, onnx, errors, verified, train.size(),
-                validation == null ? 0 : validation.size());
+                validation == null ? 0 : validation.size(), model);
     }
 
     private static String describe(JobFile job) {

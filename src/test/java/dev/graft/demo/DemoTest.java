@@ -1,0 +1,94 @@
+package dev.graft.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.graft.GraftException;
+import dev.graft.cli.GraftCli;
+import dev.graft.io.Npy;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** `graft demo` on the bundled model and digits, shortened (fewer epochs) to keep the suite fast. */
+class DemoTest {
+
+    private static final PrintStream SILENT = new PrintStream(java.io.OutputStream.nullOutputStream());
+
+    @Test
+    void fineTunesTheBundledModelOnDigitsItNeverSawAndTheExportAgrees(@TempDir Path tmp) {
+        Demo.Report r = Demo.run(Demo.Options.defaults(tmp.resolve("run")).withEpochs(15).withQuiet(true), SILENT);
+        assertEquals(1, r.heads().size());
+        Demo.HeadResult digit = r.heads().get(0);
+        // A random head over 5 classes is near chance (0.2); the sample size (750 test digits) makes 0.35 a
+        // generous bound. After training, the frozen-then-last-layer transfer reaches ~0.87 with 40 epochs;
+        // 15 epochs must still be far above chance.
+        assertTrue(digit.before() < 0.35, "untrained head: " + digit.before());
+        assertTrue(digit.after() > 0.7, "fine-tuned: " + digit.after());
+        // The exported model in ONNX Runtime classifies every test digit as SameDiff does.
+        assertEquals(digit.after(), digit.afterOnnxRuntime(), 0.0);
+        assertTrue(r.exportVerified());
+        assertTrue(r.exportMaxAbsError() < 1e-4);
+        assertEquals(150, r.trainRows());
+        assertEquals(100, r.validationRows());
+        assertEquals(750, r.testRows());
+        assertEquals(0, r.missingLabels());
+        for (Path p : List.of(r.job(), r.onnx(), r.metrics(), r.curves())) assertTrue(Files.isRegularFile(p), p.toString());
+    }
+
+    @Test
+    void multiTaskGrowsThreeHeadsAndLeavesMissingLabelsOut(@TempDir Path tmp) {
+        Path run = tmp.resolve("run");
+        Demo.Report r = Demo.run(Demo.Options.defaults(run).withMultiTask(true).withEpochs(10).withQuiet(true), SILENT);
+        assertEquals(List.of("digit", "even", "greater_than_4"), r.heads().stream().map(Demo.HeadResult::head).toList());
+        for (Demo.HeadResult h : r.heads()) {
+            assertEquals(h.after(), h.afterOnnxRuntime(), 0.0, h.head());
+            assertTrue(h.after() > h.before() + 0.2, h.head() + ": " + h.before() + " -> " + h.after());
+        }
+        // 30% of each head's 300 training labels are written as missing: -1 for the classes, NaN for sigmoid labels.
+        long[] digits = Npy.read(run.resolve("data/train/y_digit.npy")).castTo(DataType.LONG).data().asLong();
+        long missingDigits = java.util.Arrays.stream(digits).filter(v -> v == -1).count();
+        INDArray even = Npy.read(run.resolve("data/train/y_even.npy"));
+        long missingEven = java.util.Arrays.stream(even.castTo(DataType.DOUBLE).data().asDouble()).filter(Double::isNaN).count();
+        assertTrue(missingDigits > 60 && missingDigits < 120, "missing digit labels: " + missingDigits);
+        assertTrue(missingEven > 60 && missingEven < 120, "missing even labels: " + missingEven);
+        assertTrue(r.missingLabels() >= missingDigits + missingEven);
+        assertEquals(1500, r.testRows());
+    }
+
+    @Test
+    void theCommandReportsAndAMissingModelIsNamed(@TempDir Path tmp) {
+        StringWriter err = new StringWriter();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        int code;
+        try {
+            System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+            code = GraftCli.execute(new String[] {"demo", "--quiet", "--epochs", "3", "--output-dir", tmp.resolve("run").toString()},
+                    new PrintWriter(new StringWriter()), new PrintWriter(err));
+        } finally {
+            System.setOut(old);
+        }
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        assertEquals(GraftCli.OK, code, out + err);
+        assertTrue(out.contains("result on 750 held-out test digits"), out);
+        assertTrue(out.contains("export verified"), out);
+
+        Path missing = tmp.resolve("nowhere.onnx");
+        GraftException e = assertThrows(GraftException.class, () -> Demo.run(
+                Demo.Options.defaults(tmp.resolve("run2")).withSources(missing, Demo.DEFAULT_DIGITS), SILENT));
+        assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("run2")), "nothing is written when the model is missing");
+    }
+}
