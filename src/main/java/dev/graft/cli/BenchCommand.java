@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print numbers next to a peer run in the same process.",
         subcommands = {BenchCommand.ImportBench.class, BenchCommand.RunBench.class, BenchCommand.ExportBench.class,
-                BenchFinetune.class})
+                BenchFinetune.class, BenchMemory.class})
 final class BenchCommand {
 
     @Command(name = "import", mixinStandardHelpOptions = true,
