@@ -5,7 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.graft.Graft;
 import dev.graft.GraftException;
+import dev.graft.GraftModel;
+import dev.graft.data.Dataset;
+import dev.graft.surgery.HeadSpec;
+import dev.graft.train.FitResult;
+import dev.graft.train.Freeze;
+import dev.graft.train.TrainSettings;
+import java.util.Map;
 import dev.graft.cli.GraftCli;
 import dev.graft.io.Npy;
 import java.io.ByteArrayOutputStream;
@@ -65,6 +73,33 @@ class DemoTest {
         assertTrue(missingEven > 60 && missingEven < 120, "missing even labels: " + missingEven);
         assertTrue(r.missingLabels() >= missingDigits + missingEven);
         assertEquals(1500, r.testRows());
+    }
+
+    /** The README's Java example, line for line, on the data a demo run wrote. */
+    @Test
+    void theReadmeJavaExampleRuns(@TempDir Path tmp) throws Exception {
+        Path run = tmp.resolve("demo");
+        Demo.run(Demo.Options.defaults(run).withEpochs(1).withQuiet(true), SILENT);
+        Path out = tmp.resolve("digits5to9.onnx");
+        Path data = run.resolve("data/train");
+        // --- README "In Java" (paths made relative to the test's folder) ---
+        GraftModel model = Graft.load(Path.of("models/mnist04_cnn_torch.onnx"))      // PyTorch CNN, digits 0-4
+                .cut("auto")                                                         // drop its classifier
+                .attachHead(HeadSpec.softmax("digit", 5))                            // a new head: digits 5-9
+                .freeze(Freeze.last(1));                                             // head + the trunk's last layer train
+        Dataset train = Dataset.of(Map.of("image", Npy.read(data.resolve("x.npy"))),
+                Map.of("digit", Npy.read(data.resolve("y_digit.npy"))));
+        FitResult fit = model.fit(train, TrainSettings.defaults().withEpochs(20).withLearningRate(0.01));
+        System.out.println(fit.history().get(fit.history().size() - 1));             // {epoch=20, train_loss=..., ...}
+        model.exportOnnx(out);                                                       // one ONNX output per head
+        // --- end ---
+        assertEquals(20, fit.history().size());
+        double first = ((Number) fit.history().get(0).get("train_loss")).doubleValue();
+        double last = ((Number) fit.history().get(19).get("train_loss")).doubleValue();
+        assertTrue(last < first / 2, "training loss " + first + " -> " + last);
+        try (dev.graft.onnx.runtime.OrtRunner ort = new dev.graft.onnx.runtime.OrtRunner(out)) {
+            assertEquals(List.of("digit"), ort.outputNames());
+        }
     }
 
     @Test
