@@ -310,7 +310,7 @@ public final class GraftModel {
         }
         Map<String, INDArray> result;
         try {
-            result = sameDiff.output(feeds, names);
+            result = sameDiff.output(contiguous(feeds), names);
         } catch (RuntimeException e) {
             String origin = originOf(e);
             if (origin == null) {
@@ -327,5 +327,16 @@ public final class GraftModel {
             ordered.put(name, result.get(name));
         }
         return ordered;
+    }
+
+    /**
+     * Views (a row slice with a step, a transposed array) are copied into fresh row-major arrays before they reach
+     * libnd4j: its NHWC conv2d in ND4J 1.0.0-M2.1 reads a strided input as if it were dense and computes wrong
+     * numbers without any error (StridedInputTest shows it on a TensorFlow CNN). A copy is cheap next to a run.
+     */
+    private static Map<String, INDArray> contiguous(Map<String, INDArray> feeds) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        feeds.forEach((name, v) -> out.put(name, v.isView() || v.ordering() != 'c' ? v.dup('c') : v));
+        return out;
     }
 }
