@@ -9,6 +9,8 @@ inference form (graft's `bn: frozen`). Three modes:
   full:   every weight trains (BatchNormalization still uses its stored statistics).
 Prints one JSON object: per mode the mean time per step over all steps (warm-up included) and the median
 of the last half, in milliseconds.
+With --profile: only full fine-tuning, under torch.profiler; the JSON holds the self CPU time per step of each
+ATen op (the counterpart of `graft bench finetune --profile`'s table).
 """
 import argparse
 import json
@@ -35,6 +37,7 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--size", type=int, default=64)
+    p.add_argument("--profile", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(7)
@@ -58,6 +61,10 @@ def main():
         return trunk, head
 
     loss_fn = torch.nn.CrossEntropyLoss()
+    if a.profile:
+        out["profile"] = profile_full(model, batches(), loss_fn, a.steps)
+        print(json.dumps(out))
+        return
 
     trunk, head = model()
     opt = torch.optim.Adam(head.parameters(), lr=1e-3)
@@ -100,6 +107,30 @@ def main():
         opt.step()
     out["full"] = timed_steps(full_step, a.steps)
     print(json.dumps(out))
+
+
+def profile_full(model, it, loss_fn, steps):
+    """Self CPU time per step of each op over full fine-tuning steps, after 5 untimed warm-up steps."""
+    trunk, head = model()
+    opt = torch.optim.Adam(list(trunk.parameters()) + list(head.parameters()), lr=1e-4)
+
+    def full_step():
+        xb, yb = next(it)
+        opt.zero_grad()
+        loss_fn(head(trunk(xb)), yb).backward()
+        opt.step()
+    for _ in range(5):
+        full_step()
+    t0 = time.perf_counter()
+    with torch.autograd.profiler.profile() as prof:
+        for _ in range(steps):
+            full_step()
+    step_ms = (time.perf_counter() - t0) * 1000 / steps
+    rows = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    total = sum(e.self_cpu_time_total for e in rows)
+    return {"step_ms": step_ms, "ops_ms": total / 1000 / steps,
+            "ops": [{"op": e.key, "ms_per_step": e.self_cpu_time_total / 1000 / steps, "calls_per_step": e.count / steps}
+                    for e in rows[:20]]}
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ final class BenchFinetune implements Callable<Integer> {
     @Option(names = "--no-torch", description = "Only graft's numbers.")
     boolean noTorch;
 
-    @Option(names = "--profile", description = "Instead: time full fine-tuning op type by op type (where the time goes).")
+    @Option(names = "--profile", description = "Instead: time full fine-tuning op type by op type (where the time goes), next to PyTorch's profiler on the same work.")
     boolean profile;
 
     @Spec
@@ -72,7 +72,7 @@ final class BenchFinetune implements Callable<Integer> {
         FitResult head = fresh(Freeze.all()).fit(data, settings.withFeatureCache("off"));
         FitResult cached = fresh(Freeze.all()).fit(data, settings.withFeatureCache("on"));
         FitResult full = fresh(Freeze.none()).fit(data, settings.withFeatureCache("off").withTrunkLearningRate(1e-4));
-        JsonNode torch = noTorch ? null : torch(epochs * 8);
+        JsonNode torch = noTorch ? null : runTorch(epochs * 8);
         out.printf("%-34s | %13s %13s | %13s %13s | %7s%n", "mode", "graft mean", "graft warm", "torch mean", "torch warm", "ratio");
         row(out, "head only, frozen trunk, no cache", head, torch, "head");
         row(out, "head only, cached trunk outputs", cached, torch, "cached");
@@ -120,6 +120,21 @@ final class BenchFinetune implements Callable<Integer> {
                 out.printf("%-28s %10.2f %8d %8.1f%%%n", e.getKey(), e.getValue()[0] / 1e6 / r.steps(), e.getValue()[1] / r.steps(),
                         100.0 * e.getValue()[0] / total));
         out.printf("ops total: %.1f ms a step; the rest of the step is graft's updates and SameDiff's scheduling%n", total / 1e6 / r.steps());
+        JsonNode torch = noTorch ? null : runTorch(r.steps(), "--profile");
+        if (torch != null) {
+            JsonNode p = torch.path("profile");
+            out.printf("%nPyTorch %s, the same full fine-tuning under torch.autograd.profiler, %d steps, %.1f ms a step "
+                            + "(profiled); self CPU time of its ops:%n", torch.path("torch").asText(), r.steps(),
+                    p.path("step_ms").asDouble());
+            out.printf("%-40s %10s %8s%n", "op", "ms/step", "ops/step");
+            for (JsonNode op : p.path("ops")) {
+                out.printf("%-40s %10.2f %8.0f%n", op.path("op").asText(), op.path("ms_per_step").asDouble(),
+                        op.path("calls_per_step").asDouble());
+            }
+            out.printf("ops total: %.1f ms a step%n", p.path("ops_ms").asDouble());
+        } else if (!noTorch) {
+            out.println("PyTorch: not run (needs /usr/bin/python3 with Debian's python3-torch)");
+        }
         out.flush();
         return GraftCli.OK;
     }
@@ -135,12 +150,15 @@ final class BenchFinetune implements Callable<Integer> {
                 tm, tw, g.meanStepMillis() / tm);
     }
 
-    private JsonNode torch(int totalSteps) {
+    /** The PyTorch peer's JSON line, or null when Python or PyTorch is not there or it failed. */
+    private JsonNode runTorch(int totalSteps, String... extra) {
         Path script = Path.of("tests-resources/scripts/bench_torch_finetune.py");
         if (!Files.exists(Path.of("/usr/bin/python3")) || !Files.exists(script)) return null;
         try {
-            Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), "--batch", Integer.toString(batch),
-                    "--steps", Integer.toString(totalSteps)).redirectErrorStream(false).start();
+            List<String> command = new java.util.ArrayList<>(List.of("/usr/bin/python3", script.toString(),
+                    "--batch", Integer.toString(batch), "--steps", Integer.toString(totalSteps)));
+            command.addAll(List.of(extra));
+            Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (p.waitFor() != 0) return null;
             List<String> lines = text.lines().filter(l -> l.startsWith("{")).toList();
