@@ -490,8 +490,8 @@ public final class MakeTfDigitsModel {
                 moving averages updated at every step (momentum 0.9, as PyTorch's 0.1); the saved graph runs it in
                 inference mode on those moving statistics. Variables: `conv1/kernel` (HWIO), `conv1/bias`,
                 `bn1/{gamma,beta,moving_mean,moving_variance}`, `conv2/...`, `bn2/...`, `dense/kernel` [784, 64],
-                `dense/bias`, `classifier/kernel` [64, 5], `classifier/bias`. `graft cut auto` should pick the input of the
-                last MatMul: the 64 ReLU features (`dense/Relu`).
+                `dense/bias`, `classifier/kernel` [64, 5], `classifier/bias`. `graft cut auto` picks the input of the last
+                MatMul: the 64 ReLU features (`dense/Relu`).
 
                 ## Training
 
