@@ -33,7 +33,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--missing", defaultValue = "0.3", description = "With --multi-task: share of each head's training labels left out (default: ${DEFAULT-VALUE}).")
     double missing;
 
-    @Option(names = "--model", paramLabel = "MODEL.onnx", description = "The pretrained model (default: ${DEFAULT-VALUE}).", defaultValue = "models/mnist04_cnn_torch.onnx")
+    @Option(names = "--model", paramLabel = "MODEL", description = "The pretrained model: .onnx, frozen .pb or a SavedModel folder taking one 28x28 grey image per row (default: ${DEFAULT-VALUE}; models/mnist04_cnn_tf is the TensorFlow one).", defaultValue = "models/mnist04_cnn_torch.onnx")
     Path model;
 
     @Option(names = "--digits", paramLabel = "DIR", description = "x_uint8.npy [n,28,28] and y.npy (default: ${DEFAULT-VALUE}).", defaultValue = "tests-resources/mnist")

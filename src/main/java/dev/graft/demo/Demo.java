@@ -96,7 +96,7 @@ public final class Demo {
 
     public static Report run(Options o, PrintStream out) {
         long start = System.nanoTime();
-        if (!Files.isRegularFile(o.model())) {
+        if (!Files.exists(o.model())) {
             throw new GraftException(o.model() + ": the demo's pretrained model is missing (run graft demo from the repository root, "
                     + "or pass --model)");
         }
@@ -112,9 +112,15 @@ public final class Demo {
                         new Task("greater_than_4", HeadSpec.OutputKind.SIGMOID, 1, d -> d > 4 ? 1 : 0))
                 : List.of(new Task("digit", HeadSpec.OutputKind.SOFTMAX, 5, d -> d - 5));
 
+        // The images are written in the layout of the model's input: [1, 28, 28] for PyTorch's NCHW, [28, 28, 1]
+        // for TensorFlow's NHWC (the bundled SavedModel), so either bundled model runs the same demo.
+        GraftModel source = Graft.load(o.model());
+        long[] imageShape = imageShape(source);
+
         out.println("graft demo" + (o.multiTask() ? " --multi-task" : "") + ": transfer learning on real handwritten digits");
-        out.printf("  task A: %s, a CNN trained by PyTorch on digits 0-4 (card: %s)%n", o.model(),
-                o.model().toString().replaceFirst("\\.onnx$", ".md"));
+        out.printf("  task A: %s, a CNN pretrained on digits 0-4 (%s%s; card: %s)%n", o.model(), source.source().format(),
+                source.source().producer() == null || source.source().producer().isBlank() ? "" : ", made by " + source.source().producer(),
+                cardOf(o.model()));
         out.printf("  task B: %s; %d training and %d validation examples per digit, the rest held out for testing%n",
                 o.multiTask() ? "three heads on one trunk over digits 0-9: the digit, \"is even\", \"is greater than 4\", "
                         + Math.round(o.missing() * 100) + "% of each head's training labels missing"
@@ -122,9 +128,9 @@ public final class Demo {
 
         Map<String, int[]> split = split(digitOf, digits, o.perClass(), o.validationPerClass());
         Path data = o.runDir().resolve("data");
-        int missing = writeSplit(data.resolve("train"), images, digitOf, split.get("train"), tasks, o.multiTask() ? o.missing() : 0, o.seed());
-        writeSplit(data.resolve("val"), images, digitOf, split.get("val"), tasks, 0, o.seed());
-        writeSplit(data.resolve("test"), images, digitOf, split.get("test"), tasks, 0, o.seed());
+        int missing = writeSplit(data.resolve("train"), images, imageShape, digitOf, split.get("train"), tasks, o.multiTask() ? o.missing() : 0, o.seed());
+        writeSplit(data.resolve("val"), images, imageShape, digitOf, split.get("val"), tasks, 0, o.seed());
+        writeSplit(data.resolve("test"), images, imageShape, digitOf, split.get("test"), tasks, 0, o.seed());
         Path jobFile = o.runDir().resolve("job.yaml");
         writeJob(jobFile, o, tasks);
         JobFile job = JobFile.read(jobFile);
@@ -233,20 +239,24 @@ public final class Demo {
     }
 
     /**
-     * Writes {@code x.npy} (float32 [n, 1, 28, 28], pixel / 255: the model's input) and one {@code y_<head>.npy}
+     * Writes {@code x.npy} (float32 [n, image shape], pixel / 255: the model's input) and one {@code y_<head>.npy}
      * per task. A {@code missing} share of each head's labels, drawn independently per head, is written as
      * missing (-1 for classes, NaN for sigmoid labels). Returns how many labels are missing.
      */
-    private static int writeSplit(Path dir, INDArray images, long[] digitOf, int[] rows, List<Task> tasks, double missing, long seed) {
+    private static int writeSplit(Path dir, INDArray images, long[] imageShape, long[] digitOf, int[] rows, List<Task> tasks,
+                                  double missing, long seed) {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot create", e);
         }
-        INDArray x = Nd4j.create(DataType.FLOAT, rows.length, 1, 28, 28);
+        long[] shape = new long[imageShape.length + 1];
+        shape[0] = rows.length;
+        System.arraycopy(imageShape, 0, shape, 1, imageShape.length);
+        INDArray x = Nd4j.create(DataType.FLOAT, shape);
         for (int i = 0; i < rows.length; i++) {
             x.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i)).assign(images.get(org.nd4j.linalg.indexing.NDArrayIndex.point(rows[i]))
-                    .castTo(DataType.FLOAT).div(255.0).reshape(1, 28, 28));
+                    .castTo(DataType.FLOAT).div(255.0).reshape(imageShape));
         }
         Npy.write(x, dir.resolve("x.npy"));
         int dropped = 0;
@@ -263,6 +273,29 @@ public final class Demo {
             Npy.write(labels, dir.resolve("y_" + t.head() + ".npy"));
         }
         return dropped;
+    }
+
+    /** One image of the model's single input: its shape without the batch axis, which must hold 28 x 28 pixels. */
+    private static long[] imageShape(GraftModel model) {
+        if (model.inputs().size() != 1) {
+            throw new GraftException(model.source().path() + ": the demo needs a model with one image input, this one has "
+                    + model.inputNames());
+        }
+        long[] full = model.inputs().get(0).shape();
+        long[] image = java.util.Arrays.copyOfRange(full, 1, full.length);
+        if (java.util.Arrays.stream(image).reduce(1, (a, b) -> a * b) != 28 * 28) {
+            throw new GraftException(model.source().path() + ": input '" + model.inputNames().get(0) + "' has shape "
+                    + java.util.Arrays.toString(full) + "; the demo feeds one 28x28 grey image per row ([n, 1, 28, 28] or [n, 28, 28, 1])");
+        }
+        return image;
+    }
+
+    /** models/x.onnx has its card in models/x.md, a SavedModel folder models/x/ in models/x.md. */
+    static Path cardOf(Path model) {
+        String name = model.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String stem = Files.isDirectory(model) || dot < 0 ? name : name.substring(0, dot);
+        return model.resolveSibling(stem + ".md");
     }
 
     private static void writeJob(Path file, Options o, List<Task> tasks) {

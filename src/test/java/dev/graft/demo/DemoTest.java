@@ -1,5 +1,6 @@
 package dev.graft.demo;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -53,6 +54,24 @@ class DemoTest {
         assertEquals(750, r.testRows());
         assertEquals(0, r.missingLabels());
         for (Path p : List.of(r.job(), r.onnx(), r.metrics(), r.curves())) assertTrue(Files.isRegularFile(p), p.toString());
+    }
+
+    @Test
+    void theTensorflowSavedModelRunsTheSameDemoInItsOwnLayout(@TempDir Path tmp) {
+        Path run = tmp.resolve("run");
+        Demo.Report r = Demo.run(Demo.Options.defaults(run).withSources(Path.of("models/mnist04_cnn_tf"), Demo.DEFAULT_DIGITS)
+                .withEpochs(8).withQuiet(true), SILENT);
+        // The SavedModel takes NHWC images: the demo writes them so, and the job it runs accepts them.
+        assertArrayEquals(new long[] {150, 28, 28, 1}, Npy.read(run.resolve("data/train/x.npy")).shape());
+        Demo.HeadResult digit = r.heads().get(0);
+        // Same bounds as the PyTorch model's demo above: chance is 0.2 over 750 test digits; 8 epochs already
+        // reach ~0.8 here (0.828 after early stopping in a 40-epoch run).
+        assertTrue(digit.before() < 0.35, "untrained head: " + digit.before());
+        assertTrue(digit.after() > 0.7, "fine-tuned: " + digit.after());
+        assertEquals(digit.after(), digit.afterOnnxRuntime(), 0.0);
+        assertTrue(r.exportVerified());
+        assertEquals(Path.of("models/mnist04_cnn_tf.md"), Demo.cardOf(Path.of("models/mnist04_cnn_tf")));
+        assertEquals(Path.of("models/mnist04_cnn_torch.md"), Demo.cardOf(Path.of("models/mnist04_cnn_torch.onnx")));
     }
 
     @Test
