@@ -18,9 +18,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -61,7 +59,7 @@ class BundledTensorflowModelTest {
         StringBuilder listing = new StringBuilder();
         long bytes = 0;
         for (String f : files) {
-            String sha = sha256(Files.readAllBytes(MODEL.resolve(f)));
+            String sha = ModelCards.sha256(Files.readAllBytes(MODEL.resolve(f)));
             long size = Files.size(MODEL.resolve(f));
             listing.append(sha).append("  ").append(f).append('\n');
             bytes += size;
@@ -70,8 +68,8 @@ class BundledTensorflowModelTest {
             assertEquals(Long.parseLong(row.group(1)), size, f + " bytes");
             assertEquals(row.group(2), sha, f + " sha256");
         }
-        assertEquals(cardValue(card, "sha256").replace("`", ""), sha256(listing.toString().getBytes(StandardCharsets.UTF_8)));
-        assertEquals(Long.parseLong(cardValue(card, "bytes")), bytes);
+        assertEquals(ModelCards.cardValue(card, "sha256").replace("`", ""), ModelCards.sha256(listing.toString().getBytes(StandardCharsets.UTF_8)));
+        assertEquals(Long.parseLong(ModelCards.cardValue(card, "bytes")), bytes);
         assertTrue(bytes < 1_000_000, "the bundled model stays small: " + bytes);
     }
 
@@ -88,16 +86,12 @@ class BundledTensorflowModelTest {
         assertEquals(List.of("logits"), m.outputNames());
         INDArray logits = m.run(Map.of("image", x), List.of("logits")).get("logits");
         assertEquals(List.of(1000L, 5L), List.of(logits.size(0), logits.size(1)));
-        long[] predicted = logits.argMax(1).castTo(DataType.LONG).data().asLong();
-        int right = 0;
-        for (int i = 0; i < 1000; i++) {
-            assertTrue(labels[i] <= 4, "row " + i + " is a digit 0-4");
-            right += predicted[i] == labels[i] ? 1 : 0;
-        }
-        double cardAccuracy = Double.parseDouble(cardValue(Files.readString(CARD), "held-out accuracy").replaceAll("\\*\\*([0-9.]+)\\*\\*.*", "$1"));
+        long[] digits04 = java.util.Arrays.copyOf(labels, 1000);
+        assertTrue(java.util.Arrays.stream(digits04).allMatch(d -> d <= 4), "the first 1,000 rows are digits 0-4");
+        double cardAccuracy = ModelCards.heldOutAccuracy(CARD);
         // The card's accuracy is TensorFlow's on the same 1,000 digits. Logits agree to ~1e-5 (below), so an
         // arg-max can differ only on a near tie: one digit (0.001) is allowed for that, no more.
-        assertEquals(cardAccuracy, right / 1000.0, 0.001 + 1e-9);
+        assertEquals(cardAccuracy, ModelCards.accuracy(logits, digits04), 0.001 + 1e-9);
 
         // The reference: TensorFlow Java runs the SavedModel's serving signature itself (no graft code).
         float[] pixels = x.data().asFloat();
@@ -111,7 +105,7 @@ class BundledTensorflowModelTest {
         // of magnitude ~10.
         Agreement a = Agreement.of(Nd4j.create(theirs, new long[] {1000, 5}, 'c'), logits, 1e-4, 1e-5);
         System.out.printf("mnist04_cnn_tf: graft's held-out accuracy %.4f (card %.4f); graft vs TensorFlow logits: %s%n",
-                right / 1000.0, cardAccuracy, a);
+                ModelCards.accuracy(logits, digits04), cardAccuracy, a);
         assertTrue(a.within(), a.toString());
     }
 
@@ -135,11 +129,11 @@ class BundledTensorflowModelTest {
         GraftModel source = Graft.load(MODEL);
         assertEquals("dense/Relu", Surgery.autoCut(source).tensor(), "auto cut: the 64 ReLU features before the classifier");
         GraftModel model = source.cut("auto").attachHead(HeadSpec.softmax("digit", 5)).freeze(Freeze.last(1));
-        double before = accuracy(model.run(Map.of("image", xTest), List.of("digit")).get("digit"), yTest);
+        double before = ModelCards.accuracy(model.run(Map.of("image", xTest), List.of("digit")).get("digit"), yTest);
         FitResult fit = model.fit(Dataset.of(Map.of("image", xTrain), Map.of("digit", yTrain)),
                 TrainSettings.defaults().withEpochs(20).withBatchSize(32).withLearningRate(0.01).withSeed(7).withProgress(QUIET, true));
         INDArray after = model.run(Map.of("image", xTest), List.of("digit")).get("digit");
-        double afterAccuracy = accuracy(after, yTest);
+        double afterAccuracy = ModelCards.accuracy(after, yTest);
         System.out.printf("mnist04_cnn_tf transfer to digits 5-9: accuracy %.3f -> %.3f on %d held-out digits, train loss %s -> %s%n",
                 before, afterAccuracy, test.length, fit.history().get(0).get("train_loss"),
                 fit.history().get(fit.history().size() - 1).get("train_loss"));
@@ -157,7 +151,7 @@ class BundledTensorflowModelTest {
             // Softmax probabilities from float32 sums in another order: 1e-4 absolute.
             Agreement a = Agreement.of(theirs, after, 1e-4, 0);
             assertTrue(a.within(), a.toString());
-            assertEquals(afterAccuracy, accuracy(theirs, yTest), 1.0 / test.length + 1e-9, "ONNX Runtime's accuracy, up to one near tie");
+            assertEquals(afterAccuracy, ModelCards.accuracy(theirs, yTest), 1.0 / test.length + 1e-9, "ONNX Runtime's accuracy, up to one near tie");
         }
     }
 
@@ -168,21 +162,6 @@ class BundledTensorflowModelTest {
         return Nd4j.concat(0, picked.toArray(INDArray[]::new)).dup('c');
     }
 
-    static double accuracy(INDArray scores, long[] labels) {
-        long[] predicted = scores.argMax(1).castTo(DataType.LONG).data().asLong();
-        int right = 0;
-        for (int i = 0; i < labels.length; i++) right += predicted[i] == labels[i] ? 1 : 0;
-        return (double) right / labels.length;
-    }
 
-    static String sha256(byte[] bytes) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    }
 
-    /** The value of a row {@code | key | value |} of the card's table. */
-    static String cardValue(String card, String key) {
-        Matcher m = Pattern.compile("^\\| " + Pattern.quote(key) + " \\| (.+?) \\|$", Pattern.MULTILINE).matcher(card);
-        assertTrue(m.find(), "the card has a row '" + key + "'");
-        return m.group(1).trim();
-    }
 }
