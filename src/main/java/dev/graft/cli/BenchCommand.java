@@ -72,8 +72,38 @@ final class BenchCommand {
 
     /** The machine line every benchmark starts with, so that numbers are read with their context. */
     static String machine() {
-        return String.format("%s, %d cores, Java %s", System.getProperty("os.arch"),
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+        return String.format("%s%s, %d cores, %.0f GiB, Java %s, ND4J backend %s", cpuModel(), System.getProperty("os.arch"),
+                Runtime.getRuntime().availableProcessors(), memoryGiB(), System.getProperty("java.version"), nd4jBackend());
+    }
+
+    /** "AMD EPYC, " from /proc/cpuinfo, or nothing where it cannot be read. */
+    private static String cpuModel() {
+        try {
+            return java.nio.file.Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim() + ", ").findFirst().orElse("");
+        } catch (java.io.IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
+    private static double memoryGiB() {
+        try {
+            return java.nio.file.Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal:"))
+                    .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(0) / 1024.0 / 1024.0;
+        } catch (java.io.IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    /** The nd4j-native build loaded (plain, -avx2, -onednn-avx2): the folder of the libnd4jcpu.so in this process. */
+    private static String nd4jBackend() {
+        org.nd4j.linalg.factory.Nd4j.getBackend();
+        try {
+            return java.nio.file.Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.endsWith("/libnd4jcpu.so"))
+                    .map(l -> Path.of(l.substring(l.indexOf('/'))).getParent().getFileName().toString()).findFirst().orElse("?");
+        } catch (java.io.IOException | RuntimeException e) {
+            return "?";
+        }
     }
 
     static String shorten(String s) {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every benchmark in BENCHMARKS.md, one after another, and keeps what each printed in docs/benchmarks/*.txt
+# (the files BENCHMARKS.md quotes). Run it on a quiet machine: every row compares graft with a peer in the same
+# run, but other load on a 2-core machine still moves both numbers.
+#
+#   docs/benchmarks/run_all.sh            (about 10 minutes here; needs /usr/bin/python3 with python3-torch for
+#                                          the PyTorch peers, and the graft launcher builds the jar first)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+out=docs/benchmarks
+./graft --version > /dev/null
+models=(models/mnist04_cnn_torch.onnx tests-resources/models/*/model.onnx)
+
+run() {
+  local name="$1"; shift
+  echo "== $name: ./graft $*"
+  {
+    echo "# ./graft $*"
+    echo "# $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    ./graft "$@" 2>&1 | grep -v -e '^WARN' -e 'Versions of org.bytedeco' -e '^I0000'
+  } > "$out/$name.txt"
+  cat "$out/$name.txt"
+}
+
+run import bench import "${models[@]}"
+run export bench export "${models[@]}"
+run inference bench run "${models[@]}"
+run finetune bench finetune --steps 200
+run finetune-profile bench finetune --profile --steps 30
+run memory bench memory
