@@ -151,6 +151,17 @@ public final class GraftModel {
         return new GraftModel(sameDiff, inputs, outputs, source, opOrigins, sourceNodes, heads, f, trainingSummary);
     }
 
+    /**
+     * Forgets the trunk's training: every trunk weight gets a fresh seeded value (He-normal for weights,
+     * zeros for biases, BatchNormalization back to scale 1, bias 0, mean 0, variance 1; see
+     * {@link dev.graft.surgery.Reinitializer}); heads keep theirs. The same architecture then trains from
+     * scratch. Changes the weights in place and returns this handle.
+     */
+    public GraftModel reinitialize(long seed) {
+        dev.graft.surgery.Reinitializer.reinitialize(this, seed);
+        return this;
+    }
+
     /** Trains the heads (and the unfrozen trunk) on the data; the model's weights are updated in place. */
     public dev.graft.train.FitResult fit(dev.graft.data.Dataset train, dev.graft.train.TrainSettings settings) {
         dev.graft.train.FitResult r = new dev.graft.train.FineTuner(this, settings).fit(train);

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 /** The {@code graft} command line: a thin layer over the Java API. Exit codes: 0 ok, 1 check failed, 2 bad input. */
 @Command(name = "graft", mixinStandardHelpOptions = true, version = "graft " + Graft.VERSION,
         description = "Import ONNX models into SameDiff, graft new heads, fine-tune, export to ONNX.",
-        subcommands = {DemoCommand.class, InspectCommand.class, RunCommand.class, VerifyCommand.class, ConvertCommand.class, FinetuneCommand.class, ConformanceCommand.class, BenchCommand.class,
+        subcommands = {DemoCommand.class, ExperimentCommand.class, InspectCommand.class, RunCommand.class, VerifyCommand.class, ConvertCommand.class, FinetuneCommand.class, ConformanceCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class GraftCli {
 
