@@ -177,7 +177,7 @@ public final class TfNnOps implements TfOpFamily {
             a = sd.reshape(a, -1, 1, 1);
             b = sd.reshape(b, -1, 1, 1);
         }
-        ctx.setOutput(n, 0, x.mul(a).add(b));
+        ctx.setOutput(n, 0, dev.graft.onnx.ops.NormalizationOps.scaleShift(x, a, b));
         if (!training) {
             ctx.setOutput(n, 1, mean);
             ctx.setOutput(n, 2, var);
