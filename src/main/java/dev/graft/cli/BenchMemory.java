@@ -48,8 +48,8 @@ final class BenchMemory implements Callable<Integer> {
             out.println("bench memory needs Linux /proc to read peak resident memory");
             return GraftCli.CHECK_FAILED;
         }
-        out.println(BenchCommand.machine() + String.format("; %s; JVM children -Xmx%s; peak resident memory (VmHWM) per fresh process",
-                model, heap));
+        out.println(BenchCommand.machine() + String.format("; %s; JVM children -Xmx%s%s; peak resident memory (VmHWM) per fresh process",
+                model, heap, PHYSICAL_CAP == null ? "" : " -D" + PHYSICAL_CAP_PROPERTY + "=" + PHYSICAL_CAP));
         out.printf("%-48s | %12s | %12s%n", "job", "graft", "peer");
         String m = model.toString();
         long graftImport = peak(java("dev.graft.cli.BenchMemory$Probe", "graft-import", m));
@@ -72,9 +72,15 @@ final class BenchMemory implements Callable<Integer> {
         return GraftCli.OK;
     }
 
+    private static final String PHYSICAL_CAP_PROPERTY = "org.bytedeco.javacpp.maxphysicalbytes";
+    private static final String PHYSICAL_CAP = System.getProperty(PHYSICAL_CAP_PROPERTY);
+
     private List<String> java(String mainClass, String... args) {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx" + heap,
-                "-Dorg.bytedeco.javacpp.logger=slf4j", "-cp", System.getProperty("java.class.path"), mainClass));
+                "-Dorg.bytedeco.javacpp.logger=slf4j"));
+        // A cap on JavaCPP's physical memory given to this JVM (GRAFT_JAVA_OPTS) is given to the children too.
+        if (PHYSICAL_CAP != null) cmd.add("-D" + PHYSICAL_CAP_PROPERTY + "=" + PHYSICAL_CAP);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(List.of(args));
         return cmd;
     }
