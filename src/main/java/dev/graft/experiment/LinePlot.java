@@ -1,7 +1,5 @@
 package dev.graft.experiment;
 
-import dev.graft.GraftException;
-import dev.graft.io.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -11,11 +9,8 @@ import java.awt.RenderingHints;
 import java.awt.Stroke;
 import java.awt.geom.AffineTransform;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import javax.imageio.ImageIO;
 
 /**
  * Mean curves with ± std error bars in panels side by side, drawn with java.awt in headless mode (as
@@ -51,14 +46,7 @@ final class LinePlot {
     }
 
     static void write(Path png, String title, List<Panel> panels) {
-        BufferedImage img = render(title, panels);
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try {
-            if (!ImageIO.write(img, "png", bytes)) throw new IOException("no PNG writer");
-        } catch (IOException e) {
-            throw new GraftException(png + ": cannot encode the plot: " + e.getMessage(), e);
-        }
-        AtomicFiles.write(png, bytes.toByteArray());
+        dev.graft.io.Png.write(render(title, panels), png);
     }
 
     static BufferedImage render(String title, List<Panel> panels) {

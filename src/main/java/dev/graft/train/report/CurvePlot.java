@@ -1,7 +1,5 @@
 package dev.graft.train.report;
 
-import dev.graft.GraftException;
-import dev.graft.io.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -11,14 +9,11 @@ import java.awt.RenderingHints;
 import java.awt.Stroke;
 import java.awt.geom.AffineTransform;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.imageio.ImageIO;
 
 /**
  * The learning curves of a run as a PNG, drawn with java.awt in headless mode (no display needed).
@@ -55,14 +50,7 @@ public final class CurvePlot {
 
     /** Draws {@code log}'s curves under {@code title} and writes them to {@code png} atomically. */
     public static void write(MetricsLog log, Path png, String title) {
-        BufferedImage img = render(log, title);
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try {
-            if (!ImageIO.write(img, "png", bytes)) throw new IOException("no PNG writer");
-        } catch (IOException e) {
-            throw new GraftException(png + ": cannot encode the plot: " + e.getMessage(), e);
-        }
-        AtomicFiles.write(png, bytes.toByteArray());
+        dev.graft.io.Png.write(render(log, title), png);
     }
 
     /** The panels: name to the keys drawn in it, in order ("loss" first). */
