@@ -144,5 +144,13 @@ class DemoTest {
                 Demo.Options.defaults(tmp.resolve("run2")).withSources(missing, Demo.DEFAULT_DIGITS), SILENT));
         assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("run2")), "nothing is written when the model is missing");
+
+        // A model that does not take 28x28 grey images: the error names the file, the input and its shape.
+        Path resnet = Path.of("tests-resources/models/resnet_small/model.onnx");
+        GraftException wrong = assertThrows(GraftException.class, () -> Demo.run(
+                Demo.Options.defaults(tmp.resolve("run3")).withSources(resnet, Demo.DEFAULT_DIGITS), SILENT));
+        assertTrue(wrong.getMessage().contains(resnet.toString()) && wrong.getMessage().contains("'input'")
+                && wrong.getMessage().contains("[-1, 3, 32, 32]"), wrong.getMessage());
+        assertFalse(Files.exists(tmp.resolve("run3")), "nothing is written for a model the demo cannot feed");
     }
 }
