@@ -1,13 +1,16 @@
 package dev.graft.io;
 
 import dev.graft.GraftException;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
-/** Writes a drawn image as a PNG file, atomically (a reader never sees half a plot). */
+/** Plots as PNG files: a white anti-aliased canvas to draw on, and an atomic write (no reader sees half a plot). */
 public final class Png {
     private Png() {
     }
@@ -20,5 +23,16 @@ public final class Png {
             throw new GraftException(png + ": cannot encode the plot: " + e.getMessage(), e);
         }
         AtomicFiles.write(png, bytes.toByteArray());
+    }
+
+    /** A white RGB image and its graphics, anti-aliased, pen black; the caller disposes of the graphics. */
+    public static Graphics2D canvas(BufferedImage img) {
+        Graphics2D g = img.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, img.getWidth(), img.getHeight());
+        g.setColor(Color.BLACK);
+        return g;
     }
 }
