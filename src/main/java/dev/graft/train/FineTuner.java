@@ -138,6 +138,10 @@ public final class FineTuner {
             if (bestEpoch > 0 && Files.isDirectory(best)) bestWeights = Checkpoint.readArrays(best, saved);
         }
 
+        List<String> wanted = new ArrayList<>();
+        wanted.add(plan.loss());
+        for (Heads.AttachedHead h : model.heads()) wanted.add(h.spec().name() + "/train_out");
+        TrainingStep step = TrainingStep.of(plan.graph(), wanted, plan.trainable(), s.executor(), s.opTimings());
         int stepsPerEpoch = (train.size() + s.batchSize() - 1) / s.batchSize();
         long totalSteps = (long) stepsPerEpoch * s.epochs();
         boolean stoppedEarly = false;
@@ -156,10 +160,7 @@ public final class FineTuner {
                     Batch batch = plan.cache() ? new Batch(Map.of(), train.labels(rows)) : train.batch(rows);
                     Map<String, INDArray> feeds = feeds(plan, batch, trainCache, rows, true, iteration);
                     long t0 = System.nanoTime();
-                    List<String> wanted = new ArrayList<>();
-                    wanted.add(plan.loss());
-                    for (Heads.AttachedHead h : model.heads()) wanted.add(h.spec().name() + "/train_out");
-                    OutAndGrad og = plan.graph().calculateGradientsAndOutputs(feeds, wanted, plan.trainable());
+                    OutAndGrad og = step.run(feeds);
                     applyUpdates(plan, updaters, og.getGradients(), iteration, epoch, totalSteps, stepsPerEpoch);
                     long stepNanos = System.nanoTime() - t0;
                     trainingNanos += stepNanos;
@@ -179,7 +180,10 @@ public final class FineTuner {
                     }
                     progress.step(rows.length, Map.of("loss", lossSum / lossCount));
                 }
-                if (!batchNorms.isEmpty() && trunkTrains) recalibrate(batchNorms, train);
+                if (!batchNorms.isEmpty() && trunkTrains) {
+                    recalibrate(batchNorms, train);
+                    step.frozenWeightsChanged();
+                }
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("epoch", epoch);
                 row.put("train_loss", lossSum / lossCount);

@@ -65,12 +65,7 @@ public final class ElementwiseOps implements OnnxOpFamily {
         // SameDiff's pairwise ops broadcast as numpy does, as ONNX's do from opset 7.
         same(r, "Add", "add");
         same(r, "Sub", "subtract");
-        // BatchNormalization's x * spread(a) (NormalizationOps.scaleShift) goes back to Mul(x, a).
-        r.exporter("multiply", (op, ctx) -> {
-            String a = NormalizationOps.spreadFactor(ctx, ctx.input(op, 0), ctx.input(op, 1));
-            if (a == null) ctx.same(op, "Mul");
-            else ctx.node("Mul", ctx.input(op, 0), a).to(ctx.output(op, 0));
-        });
+        same(r, "Mul", "multiply");
         same(r, "Div", "divide", "realdiv");
         for (String s : List.of("maximum", "max_pairwise")) r.exporter(s, (op, ctx) -> widened(op, ctx, "Max"));
         for (String s : List.of("minimum", "min_pairwise")) r.exporter(s, (op, ctx) -> widened(op, ctx, "Min"));

@@ -6,12 +6,10 @@ import dev.graft.onnx.ImportContext;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.onnx.OnnxOpFamily;
 import dev.graft.onnx.OnnxTensors;
-import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ops.CustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -220,39 +218,13 @@ public final class NormalizationOps implements OnnxOpFamily {
     }
 
     /**
-     * x * a + b for per-channel a and b that broadcast against the activations x, written so that training is
-     * fast: a is first spread to x's shape (a zero tensor of x's shape + a) and multiplied element by element. The values are
-     * the same as x * a; the gradient differs in cost only. ND4J 1.0.0-M2.1's multiply_bp with a broadcast
-     * operand takes 9 to 13 ms at [32, 16..96, 16..32, 16..32] where add_bp's reduction and a same-shape
-     * multiply_bp take under 1 ms together; on the MobileNetV2 fixture it was 44 % of a full fine-tuning step
-     * (`graft bench finetune --profile`). TensorFlow's FusedBatchNorm importer uses it too.
+     * x * a + b for per-channel a and b that broadcast against the activations x. Training speed comes from
+     * graft's executor: ND4J 1.0.0-M2.1's own multiply_bp with a broadcast operand takes 9 to 57 ms at
+     * MobileNetV2's shapes, and dev.graft.exec.KernelShortcuts computes the same gradient with a broadcast
+     * multiply and a sum (3 ms). TensorFlow's FusedBatchNorm importer uses it too.
      */
     public static SDVariable scaleShift(SDVariable x, SDVariable a, SDVariable b) {
-        // fill(shape(x)) rather than zeros_like(x): the integer shape cuts the spread off x's gradient, which
-        // zeros_like would extend by a zero tensor and an add per node.
-        SameDiff sd = x.getSameDiff();
-        SDVariable spread = sd.fill(sd.shape(x), x.dataType(), 0).add(a);
-        return x.mul(spread).add(b);
-    }
-
-    /**
-     * The export half of {@link #scaleShift}: when {@code factor} is the spread fill(shape_of(x), 0) + a of a
-     * per-channel a over x, returns a, so that the multiply is written as ONNX's broadcasting Mul(x, a) and the
-     * Shape, ConstantOfShape and Add that only built the spread become dead nodes the exporter drops. Anything
-     * else: null.
-     */
-    public static String spreadFactor(ExportContext ctx, String x, String factor) {
-        SameDiff sd = ctx.sd();
-        DifferentialFunction add = sd.getVariableOutputOp(factor);
-        if (add == null || !add.opName().equals("add") || add.args().length != 2) return null;
-        DifferentialFunction fill = sd.getVariableOutputOp(add.arg(0).name());
-        if (fill == null || !fill.opName().equals("fill") || fill.args().length != 1
-                || !(fill instanceof CustomOp c) || c.tArgs().length != 1 || c.tArgs()[0] != 0) {
-            return null;
-        }
-        DifferentialFunction shape = sd.getVariableOutputOp(fill.arg(0).name());
-        if (shape == null || !shape.opName().equals("shape_of") || !shape.arg(0).name().equals(x)) return null;
-        return add.arg(1).name();
+        return x.mul(a).add(b);
     }
 
     /** (x - mean) / sqrt(var + eps) * scale + bias, written out so every term stays differentiable. */
