@@ -18,7 +18,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *       3.0 ms for a broadcast multiply and a product summed over the broadcast axes (same values, bit for bit
  *       on that tensor);</li>
  *   <li>{@code relu6_bp}: 12.7 ms; ND4J evaluates it through a std::function per element. Here: the gradient
- *       times the step of x * (6 - x), four vectorised passes;</li>
+ *       times the step of x * (6 - x), four vectorised passes (a masked negative gradient comes out as -0.0
+ *       where ND4J writes 0.0, and an infinite one as NaN; equal values otherwise);</li>
  *   <li>{@code add_bp} and {@code reshape} copy their input where a view or the input itself serves: add's
  *       gradient with respect to a same-shaped operand is the incoming gradient.</li>
  * </ul>
@@ -87,7 +88,8 @@ final class KernelShortcuts {
     private static INDArray operandGradient(INDArray eps, INDArray other, long[] shape, int[] axes, Outputs outputs, int index) {
         INDArray out = outputs.get(index, DataType.FLOAT, shape);
         if (axes.length == 0) {
-            exec("multiply", new INDArray[]{eps, other}, out);
+            // Same element count; the operand may lack eps's leading 1s ([C] against [1, C]).
+            exec("multiply", new INDArray[]{eps, other}, out.reshape('c', eps.shape()));
             return out;
         }
         INDArray product = outputs.scratch(index, DataType.FLOAT, eps.shape());
@@ -105,7 +107,7 @@ final class KernelShortcuts {
             int[] axes = broadcastAxes(in[k].shape(), eps.shape());
             if (axes == null) return null;
             if (axes.length == 0) {
-                out[k] = eps;
+                out[k] = java.util.Arrays.equals(eps.shape(), in[k].shape()) ? eps : eps.reshape('c', in[k].shape());
             } else {
                 out[k] = outputs.get(k, DataType.FLOAT, in[k].shape());
                 sum(eps, axes, out[k]);

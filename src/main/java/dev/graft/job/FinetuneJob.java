@@ -95,7 +95,7 @@ public final class FinetuneJob {
                 .withWeightDecay(t.weightDecay()).withClipNorm(t.clipNorm()).withSchedule(t.schedule(), t.stepEpochs(), t.stepGamma())
                 .withSeed(t.seed()).withValidationSplit(job.data().split()).withValidation(validation)
                 .withEarlyStopping(t.earlyStopMetric(), t.patience()).withCheckpoints(runDir.resolve("checkpoints"), resume)
-                .withFeatureCache(t.featureCache()).withProgress(out, quiet);
+                .withFeatureCache(t.featureCache()).withExecutor(t.executor()).withProgress(out, quiet);
         FitResult fit = model.fit(train, settings);
         out.printf("trained %d steps in %.1f s (%.1f ms a step%s)%n", fit.steps(), fit.secondsTraining(), fit.meanStepMillis(),
                 fit.featureCache() ? ", heads on cached trunk outputs" : "");

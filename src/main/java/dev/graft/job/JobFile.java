@@ -29,7 +29,8 @@ public record JobFile(Path file, Path source, List<String> cut, Freeze freeze, L
     /** The train: block, as given (defaults filled in). */
     public record Train(int epochs, int batchSize, String optimizer, double learningRate, double trunkLearningRate,
                         double momentum, double weightDecay, double clipNorm, String schedule, int stepEpochs,
-                        double stepGamma, long seed, String earlyStopMetric, int patience, String featureCache) {
+                        double stepGamma, long seed, String earlyStopMetric, int patience, String featureCache,
+                        String executor) {
     }
 
     /** The export: block. */
@@ -43,7 +44,7 @@ public record JobFile(Path file, Path source, List<String> cut, Freeze freeze, L
     private static final Set<String> DATA = Set.of("train", "validation", "split", "format", "images", "csv");
     private static final Set<String> TRAIN = Set.of("epochs", "batch_size", "optimizer", "learning_rate",
             "trunk_learning_rate", "momentum", "weight_decay", "clip_norm", "schedule", "step_epochs", "step_gamma", "seed",
-            "early_stopping", "feature_cache");
+            "early_stopping", "feature_cache", "executor");
     private static final Set<String> EARLY = Set.of("metric", "patience");
     private static final Set<String> EXPORT = Set.of("onnx", "verify", "opset");
 
@@ -149,7 +150,8 @@ public record JobFile(Path file, Path source, List<String> cut, Freeze freeze, L
                 number(t, "weight_decay", f, "train.", 0), number(t, "clip_norm", f, "train.", 0),
                 text(t, "schedule", f, "train.", "none", false), (int) number(t, "step_epochs", f, "train.", 1),
                 number(t, "step_gamma", f, "train.", 0.5), (long) number(t, "seed", f, "train.", 7), metric, patience,
-                text(t, "feature_cache", f, "train.", "auto", false));
+                text(t, "feature_cache", f, "train.", "auto", false), oneOf(text(t, "executor", f, "train.", "fixed", false), dev.graft.train.TrainSettings.EXECUTORS,
+                        f + ": train.executor"));
 
         JsonNode e = root.get("export");
         Export export;
@@ -181,6 +183,13 @@ public record JobFile(Path file, Path source, List<String> cut, Freeze freeze, L
                 throw new GraftException(file + ": unknown key " + at + k + " (allowed here: " + new java.util.TreeSet<>(allowed) + ")");
             }
         }
+    }
+
+    private static String oneOf(String value, java.util.List<String> allowed, String where) {
+        if (!allowed.contains(value.toLowerCase(java.util.Locale.ROOT))) {
+            throw new GraftException(where + ": '" + value + "' is not one of " + String.join(", ", allowed));
+        }
+        return value;
     }
 
     private static String text(JsonNode node, String key, String file, String at, String dflt, boolean required) {

@@ -122,6 +122,10 @@ class FinetuneJobTest {
         e = assertThrows(GraftException.class, () -> JobFile.read(job));
         assertTrue(e.getMessage().contains("validation or split"), e.getMessage());
 
+        Files.writeString(job, text.replace("seed: 7}", "seed: 7, executor: fast}"));
+        e = assertThrows(GraftException.class, () -> JobFile.read(job));
+        assertTrue(e.getMessage().contains("job.yaml: train.executor: 'fast' is not one of fixed, samediff"), e.getMessage());
+
         Files.writeString(job, text.replace("size: 4", "size: four"));
         e = assertThrows(GraftException.class, () -> JobFile.read(job));
         assertTrue(e.getMessage().contains("heads[0].size") && e.getMessage().contains("'four' is not a number"), e.getMessage());
