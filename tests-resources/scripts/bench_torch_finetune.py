@@ -3,10 +3,13 @@
 
 The same work graft does in the same run: torchvision mobilenet_v2(width_mult=0.35), 64x64 inputs, a new
 Linear head of 10 classes on the pooled 1280... features, Adam, cross-entropy, BatchNormalization in
-inference form (graft's `bn: frozen`). Three modes:
-  head:   trunk frozen and run without gradients every step, only the head trains;
-  cached: trunk outputs computed once (timed separately), then the head trains on them;
-  full:   every weight trains (BatchNormalization still uses its stored statistics).
+inference form. Four modes:
+  head:          trunk frozen and run without gradients every step, only the head trains;
+  cached:        trunk outputs computed once (timed separately), then the head trains on them;
+  full:          every weight but BatchNormalization's trains; its scale, shift and statistics stay
+                 (graft's default `bn: frozen`: requires_grad off, not in the optimizer);
+  full_bn_train: every weight trains, BatchNormalization's scale and shift too, with its stored
+                 statistics (graft's `bn: train`).
 Prints one JSON object: per mode the mean time per step over all steps (warm-up included) and the median
 of the last half, in milliseconds.
 With --profile: only full fine-tuning, under torch.profiler; the JSON holds the self CPU time per step of each
@@ -95,24 +98,34 @@ def main():
     out["cached"] = timed_steps(cached_step, a.steps)
     out["cached"]["cache_seconds"] = cache_s
 
-    trunk, head = model()
-    params = list(trunk.parameters()) + list(head.parameters())
-    opt = torch.optim.Adam(params, lr=1e-4)
-    it3 = batches()
+    for key, bn_trains in (("full", False), ("full_bn_train", True)):
+        trunk, head = model()
+        opt = torch.optim.Adam(trainable(trunk, head, bn_trains), lr=1e-4)
+        it3 = batches()
 
-    def full_step():
-        xb, yb = next(it3)
-        opt.zero_grad()
-        loss_fn(head(trunk(xb)), yb).backward()
-        opt.step()
-    out["full"] = timed_steps(full_step, a.steps)
+        def full_step():
+            xb, yb = next(it3)
+            opt.zero_grad()
+            loss_fn(head(trunk(xb)), yb).backward()
+            opt.step()
+        out[key] = timed_steps(full_step, a.steps)
     print(json.dumps(out))
 
 
+def trainable(trunk, head, bn_trains):
+    """The weights that train; with bn_trains False, BatchNormalization's scale and shift are frozen."""
+    if not bn_trains:
+        for m in trunk.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                for p in m.parameters():
+                    p.requires_grad_(False)
+    return [p for p in list(trunk.parameters()) + list(head.parameters()) if p.requires_grad]
+
+
 def profile_full(model, it, loss_fn, steps):
-    """Self CPU time per step of each op over full fine-tuning steps, after 5 untimed warm-up steps."""
+    """Self CPU time per step of each op over full fine-tuning steps (bn frozen), after 5 untimed warm-up steps."""
     trunk, head = model()
-    opt = torch.optim.Adam(list(trunk.parameters()) + list(head.parameters()), lr=1e-4)
+    opt = torch.optim.Adam(trainable(trunk, head, False), lr=1e-4)
 
     def full_step():
         xb, yb = next(it)

@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "finetune", mixinStandardHelpOptions = true,
         description = {"Time per fine-tuning step: a new softmax head on a frozen trunk (without and with the feature "
-                + "cache) and full fine-tuning, next to PyTorch doing the same work in the same run",
+                + "cache) and full fine-tuning (BatchNormalization's scale and shift frozen, then trained), next to PyTorch "
+                + "doing the same work in the same run",
                 "(tests-resources/scripts/bench_torch_finetune.py with Debian's python3-torch)."})
 final class BenchFinetune implements Callable<Integer> {
 
@@ -72,11 +73,14 @@ final class BenchFinetune implements Callable<Integer> {
         FitResult head = fresh(Freeze.all()).fit(data, settings.withFeatureCache("off"));
         FitResult cached = fresh(Freeze.all()).fit(data, settings.withFeatureCache("on"));
         FitResult full = fresh(Freeze.none()).fit(data, settings.withFeatureCache("off").withTrunkLearningRate(1e-4));
+        FitResult fullBn = fresh(Freeze.none().withBatchNorm(Freeze.BatchNorm.TRAIN))
+                .fit(data, settings.withFeatureCache("off").withTrunkLearningRate(1e-4));
         JsonNode torch = noTorch ? null : runTorch(epochs * 8);
         out.printf("%-34s | %13s %13s | %13s %13s | %7s%n", "mode", "graft mean", "graft warm", "torch mean", "torch warm", "ratio");
         row(out, "head only, frozen trunk, no cache", head, torch, "head");
         row(out, "head only, cached trunk outputs", cached, torch, "cached");
         row(out, "full fine-tuning (bn frozen)", full, torch, "full");
+        row(out, "full fine-tuning (bn train)", fullBn, torch, "full_bn_train");
         out.printf("cache build: graft %.2f s%s for %d rows%n", cached.cacheSeconds(),
                 torch == null ? "" : String.format(", PyTorch %.2f s", torch.path("cached").path("cache_seconds").asDouble()), rows);
         out.println("mean: over all steps, warm-up included; warm: median of the last half; ratio: graft mean / PyTorch mean");

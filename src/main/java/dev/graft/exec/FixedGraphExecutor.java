@@ -54,8 +54,32 @@ public final class FixedGraphExecutor {
     private enum Kind { CUSTOM, IDENTITY, LEGACY }
 
     private record Step(Kind kind, DifferentialFunction fn, int[] in, int[] out, DataType[] outTypes, boolean[] requested,
-                        OpContext context, KernelShortcuts.Shortcut shortcut, INDArray[] scratch) {
+                        OpContext context, KernelShortcuts.Shortcut shortcut, INDArray[] scratch, Bound bound) {
     }
+
+    /**
+     * What a step's op context holds from the previous call: its inputs and outputs are set again only where
+     * an array changed (most are the reused ones), and its output shapes are worked out again only when an
+     * input's shape changed. Each setting is a native call, and the shape function allocates: with ~600 ops a
+     * step that was several milliseconds and a stream of garbage for JavaCPP's deallocator.
+     */
+    private static final class Bound {
+        INDArray[] inputs;
+        long[][] inputShapes;
+        List<LongShapeDescriptor> shapes;
+        INDArray[] outputs;
+    }
+
+    /**
+     * Ops whose output shapes follow from their input shapes and fixed arguments alone (no input holds a shape,
+     * an axis or a count); for the others the shape function runs every call.
+     */
+    private static final Set<String> SHAPE_FROM_SHAPES = Set.of("conv2d", "conv2d_bp", "depthwise_conv2d",
+            "depthwise_conv2d_bp", "conv1d", "conv1d_bp", "conv3dnew", "conv3dnew_bp", "deconv2d", "deconv2d_bp",
+            "maxpool2d", "maxpool2d_bp", "avgpool2d", "avgpool2d_bp", "add", "add_bp", "subtract", "subtract_bp",
+            "multiply", "multiply_bp", "divide", "divide_bp", "maximum", "minimum", "squaredsubtract", "relu6",
+            "relu6_bp", "relu", "relu_bp", "sigmoid", "tanh", "softmax", "softmax_bp", "log_softmax", "matmul",
+            "matmul_bp", "permute", "biasadd", "biasadd_bp", "layer_norm", "layer_norm_bp", "gelu", "precise_gelu");
 
     private final SameDiff graph;
     /** Ops that read only constants and fixed weights: run on the first call and after {@link #refreshFixed}. */
@@ -73,6 +97,8 @@ public final class FixedGraphExecutor {
     private final INDArray[] values;
     /** Per op output slot: the array of the previous call, reused when shape and type match. */
     private final INDArray[] kept;
+    /** Per slot: whether a later op or the caller reads it (a shortcut may leave an unread output out). */
+    private final boolean[] read;
     /** Arrays allocated during this call for requested outputs. */
     private final Set<INDArray> fresh = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Whether {@link KernelShortcuts} replace slow ND4J kernels (off: to compare against ND4J's own). */
@@ -93,6 +119,10 @@ public final class FixedGraphExecutor {
         this.storedSlots = storedSlots;
         this.values = new INDArray[names.length];
         this.kept = new INDArray[names.length];
+        this.read = new boolean[names.length];
+        for (Step s : fixedSteps) for (int i : s.in()) read[i] = true;
+        for (Step s : steps) for (int i : s.in()) read[i] = true;
+        for (int o : outputSlots) read[o] = true;
     }
 
     /**
@@ -202,7 +232,7 @@ public final class FixedGraphExecutor {
             Kind kind = fn instanceof Identity ? Kind.IDENTITY : fn instanceof CustomOp ? Kind.CUSTOM : Kind.LEGACY;
             if (kind == Kind.IDENTITY && in.length != 1) return false;
             steps.add(new Step(kind, fn, in, out, types, req, kind == Kind.IDENTITY ? null : Nd4j.getExecutioner().buildContext(),
-                    kind == Kind.CUSTOM ? KernelShortcuts.forOp(fn.opName()) : null, new INDArray[2]));
+                    kind == Kind.CUSTOM ? KernelShortcuts.forOp(fn.opName()) : null, new INDArray[2], new Bound()));
         }
         return true;
     }
@@ -283,8 +313,11 @@ public final class FixedGraphExecutor {
             case CUSTOM -> {
                 CustomOp op = (CustomOp) s.fn();
                 OpContext oc = s.context();
-                oc.setArgs(args, op.iArgs(), op.dArgs(), op.tArgs(), op.bArgs());
-                List<LongShapeDescriptor> shapes = op.calculateOutputShape(oc);
+                Bound b = s.bound();
+                boolean sameShapes = bindInputs(oc, op, args, b);
+                List<LongShapeDescriptor> shapes = sameShapes && b.shapes != null && SHAPE_FROM_SHAPES.contains(s.fn().opName())
+                        ? b.shapes : op.calculateOutputShape(oc);
+                b.shapes = shapes;
                 if (shapes == null || shapes.size() != s.out().length) {
                     throw new GraftException("op '" + s.fn().getOwnName() + "' (" + s.fn().opName() + "): ND4J gave "
                             + (shapes == null ? 0 : shapes.size()) + " output shapes for " + s.out().length + " outputs");
@@ -296,6 +329,11 @@ public final class FixedGraphExecutor {
                         @Override
                         public INDArray get(int index, DataType type, long[] shape) {
                             return output(s, index, LongShapeDescriptor.fromShape(shape, type));
+                        }
+
+                        @Override
+                        public boolean needed(int index) {
+                            return read[s.out()[index]];
                         }
 
                         @Override
@@ -312,12 +350,46 @@ public final class FixedGraphExecutor {
                         return;
                     }
                 }
-                for (int i = 0; i < shapes.size(); i++) oc.setOutputArray(i, output(s, i, shapes.get(i)));
+                if (b.outputs == null) b.outputs = new INDArray[shapes.size()];
+                for (int i = 0; i < shapes.size(); i++) {
+                    INDArray o = output(s, i, shapes.get(i));
+                    if (o != b.outputs[i]) {
+                        oc.setOutputArray(i, o);
+                        b.outputs[i] = o;
+                    }
+                }
                 Nd4j.exec(op, oc);
                 for (int i = 0; i < s.out().length; i++) values[s.out()[i]] = oc.getOutputArray(i);
             }
             case LEGACY -> executeLegacy(s, args);
         }
+    }
+
+    /**
+     * Sets the op's arguments on its context: all of them on the first call, afterwards only inputs whose
+     * array changed. Returns whether every input has the shape and type it had on the previous call.
+     */
+    private static boolean bindInputs(OpContext oc, CustomOp op, INDArray[] args, Bound b) {
+        boolean sameShapes = b.inputs != null;
+        if (b.inputs == null) {
+            oc.setArgs(args, op.iArgs(), op.dArgs(), op.tArgs(), op.bArgs());
+            b.inputs = args.clone();
+            b.inputShapes = new long[args.length][];
+        } else {
+            for (int i = 0; i < args.length; i++) {
+                if (args[i] != b.inputs[i]) {
+                    oc.setInputArray(i, args[i]);
+                    sameShapes &= args[i].dataType() == b.inputs[i].dataType();
+                    b.inputs[i] = args[i];
+                }
+            }
+        }
+        for (int i = 0; i < args.length; i++) {
+            long[] shape = args[i].shape();
+            sameShapes &= Arrays.equals(shape, b.inputShapes[i]);
+            b.inputShapes[i] = shape;
+        }
+        return sameShapes;
     }
 
     /** Legacy (non-custom) ops, parameterised as InferenceSession does: an axis input, a scalar input. */

@@ -25,6 +25,11 @@ class KernelShortcutsTest {
         }
 
         @Override
+        public boolean needed(int index) {
+            return true;
+        }
+
+        @Override
         public INDArray scratch(int index, DataType type, long[] shape) {
             return Nd4j.createUninitialized(type, shape);
         }
@@ -112,6 +117,39 @@ class KernelShortcutsTest {
         assertSameBits(expected[0], actual[0], "d x");
         Agreement a = Agreement.of(actual[1], expected[1], 1e-5 * expected[1].amaxNumber().doubleValue(), 1e-5);
         assertEquals(true, a.within(), a.problem());
+    }
+
+    @Test
+    void anUnreadGradientIsNotComputed() {
+        INDArray x = Nd4j.randn(DataType.FLOAT, 8, 12, 5, 5);
+        INDArray scale = Nd4j.randn(DataType.FLOAT, 12, 1, 1);
+        INDArray eps = Nd4j.randn(DataType.FLOAT, 8, 12, 5, 5);
+        KernelShortcuts.Outputs onlyFirst = new KernelShortcuts.Outputs() {
+            @Override
+            public INDArray get(int index, DataType type, long[] shape) {
+                assertEquals(0, index, "allocated the unread output");
+                return Nd4j.createUninitialized(type, shape);
+            }
+
+            @Override
+            public boolean needed(int index) {
+                return index == 0;
+            }
+
+            @Override
+            public INDArray scratch(int index, DataType type, long[] shape) {
+                assertEquals(0, index, "scratch for the unread output");
+                return Nd4j.createUninitialized(type, shape);
+            }
+        };
+        for (String op : new String[]{"multiply_bp", "add_bp"}) {
+            INDArray[] in = {x, scale, eps};
+            INDArray[] expected = nd4j(op, in, x.shape(), scale.shape());
+            INDArray[] got = KernelShortcuts.forOp(op).run(DynamicCustomOp.builder(op).addInputs(in).build(), in,
+                    new long[][]{x.shape(), scale.shape()}, new DataType[]{DataType.FLOAT, DataType.FLOAT}, onlyFirst);
+            assertNull(got[1], op);
+            assertSameBits(expected[0], got[0], op + " d x");
+        }
     }
 
     @Test
