@@ -20,8 +20,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>{@code relu6_bp}: 12.7 ms; ND4J evaluates it through a std::function per element. Here: the gradient
  *       times the step of x * (6 - x), four vectorised passes (a masked negative gradient comes out as -0.0
  *       where ND4J writes 0.0, and an infinite one as NaN; equal values otherwise);</li>
- *   <li>{@code add_bp} and {@code reshape} copy their input where a view or the input itself serves: add's
- *       gradient with respect to a same-shaped operand is the incoming gradient.</li>
+ *   <li>{@code add_bp}, {@code reshape} and {@code permute} copy their input where a view or the input itself
+ *       serves: add's gradient with respect to a same-shaped operand is the incoming gradient.</li>
  * </ul>
  * A shortcut returns null when it does not apply (shapes, types, arguments), and the op runs its own kernel.
  * Outputs may share arrays with inputs: inside {@link FixedGraphExecutor} no op writes into its inputs.
@@ -50,7 +50,8 @@ final class KernelShortcuts {
             "relu6_bp", KernelShortcuts::relu6Backward,
             "multiply_bp", KernelShortcuts::multiplyBackward,
             "add_bp", KernelShortcuts::addBackward,
-            "reshape", KernelShortcuts::reshape);
+            "reshape", KernelShortcuts::reshape,
+            "permute", KernelShortcuts::permute);
 
     private KernelShortcuts() {
     }
@@ -133,6 +134,20 @@ final class KernelShortcuts {
         for (long d : shape) length *= d;
         if (length != x.length()) return null;
         return new INDArray[]{x.reshape('c', shape)};
+    }
+
+    /**
+     * A permute is a view with permuted strides. Convolution weights go through one each step (ONNX's
+     * [O, I, kH, kW] to libnd4j's [kH, kW, I, O]); ND4J's kernels read strided arrays.
+     */
+    private static INDArray[] permute(CustomOp op, INDArray[] in, long[][] outShapes, DataType[] outTypes, Outputs outputs) {
+        INDArray x = in[0];
+        long[] axes = op.iArgs();
+        if (!floats(x) || outTypes[0] != x.dataType() || in.length != 1 || axes == null || axes.length != x.rank()) return null;
+        int[] perm = new int[axes.length];
+        for (int i = 0; i < perm.length; i++) perm[i] = (int) axes[i];
+        INDArray view = x.permute(perm);
+        return Arrays.equals(view.shape(), outShapes[0]) ? new INDArray[]{view} : null;
     }
 
     /** Sums {@code a} over {@code axes} into {@code out}, whose shape keeps the summed axes as 1 (or drops leading ones). */
