@@ -23,7 +23,7 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "memory", mixinStandardHelpOptions = true,
         description = "Peak resident memory (VmHWM) of fresh processes: graft import vs ONNX Runtime session creation, "
-                + "graft fine-tuning vs PyTorch doing the same steps (bench finetune's three modes).")
+                + "graft fine-tuning vs PyTorch doing the same steps (bench finetune's four modes).")
 final class BenchMemory implements Callable<Integer> {
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL.onnx", description = "Default: the MobileNetV2 fixture.")
@@ -64,10 +64,10 @@ final class BenchMemory implements Callable<Integer> {
         Path script = Path.of("tests-resources/scripts/bench_torch_finetune.py");
         long torchTrain = Files.exists(Path.of("/usr/bin/python3")) && Files.exists(script)
                 ? peak(List.of("/usr/bin/python3", script.toString(), "--steps", s, "--batch", b)) : -1;
-        out.printf("%-48s | %9.0f MB | %s%n", String.format("fine-tuning, %d steps x 3 modes, batch %d", steps, batch), graftTrain / 1e6,
+        out.printf("%-48s | %9.0f MB | %s%n", String.format("fine-tuning, %d steps x 4 modes, batch %d", steps, batch), graftTrain / 1e6,
                 torchTrain < 0 ? "PyTorch not run (needs /usr/bin/python3 with python3-torch)" : String.format("%9.0f MB  (PyTorch)", torchTrain / 1e6));
-        out.println("graft's fine-tuning process imports the model, runs head-only, cached and full fine-tuning (bench finetune --no-torch); "
-                + "PyTorch's builds the same architecture and runs the same three modes");
+        out.println("graft's fine-tuning process imports the model, runs head-only, cached and full fine-tuning with BatchNormalization "
+                + "frozen and trained (bench finetune --no-torch); PyTorch's builds the same architecture and runs the same four modes");
         out.flush();
         return GraftCli.OK;
     }
