@@ -184,9 +184,14 @@ public final class NormalizationOps implements OnnxOpFamily {
             // Written out rather than SameDiff's batchNorm op: in ND4J 1.0.0-M2.1 that op's gradient cannot be
             // built (BatchNormDerivative loses the axis), which would make the model untrainable.
             // spatial=0: the statistics have the shape of one sample and broadcast over the batch axis as they are.
-            SDVariable[] p = spatial ? channelShaped(ctx, rank, scale, bias, mean, var)
-                    : new SDVariable[]{scale, bias, mean, var};
-            ctx.setOutput(n, 0, affine(x, p[0], p[1], p[2], p[3], eps));
+            // Inference form as one scale and one shift per channel, x * a + b with a = scale / sqrt(var + eps) and
+            // b = bias - mean * a: two passes over the activations instead of three, every term differentiable.
+            // a and b are computed on the [C] vectors and only then shaped [C, 1, ..., 1]: two reshapes (and their
+            // gradients) a node instead of four, which counts when BatchNormalization's scale and shift train.
+            SDVariable a = sd.math().rsqrt(var.add(eps)).mul(scale);
+            SDVariable b = bias.sub(mean.mul(a));
+            SDVariable[] ab = spatial ? channelShaped(ctx, rank, a, b) : new SDVariable[]{a, b};
+            ctx.setOutput(n, 0, scaleShift(x, ab[0], ab[1]));
             return;
         }
         n.unsupportedIf(!spatial, "BatchNormalization training form with spatial=0");
@@ -203,18 +208,6 @@ public final class NormalizationOps implements OnnxOpFamily {
         // running = running * momentum + batch * (1 - momentum)
         ctx.setOutput(n, 1, mean.mul(momentum).add(batchMean.mul(1 - momentum)));
         ctx.setOutput(n, 2, var.mul(momentum).add(batchVar.mul(1 - momentum)));
-    }
-
-    /**
-     * Inference form with fixed statistics as one scale and one shift per channel, x * a + b with
-     * a = scale / sqrt(var + eps) and b = bias - mean * a: two passes over the activations instead of three
-     * (the per-channel terms are tiny), and every term stays differentiable.
-     */
-    private static SDVariable affine(SDVariable x, SDVariable scale, SDVariable bias, SDVariable mean,
-                                     SDVariable var, double eps) {
-        SDVariable a = x.getSameDiff().math().rsqrt(var.add(eps)).mul(scale);
-        SDVariable b = bias.sub(mean.mul(a));
-        return scaleShift(x, a, b);
     }
 
     /**
