@@ -99,6 +99,8 @@ public final class FixedGraphExecutor {
     private final INDArray[] kept;
     /** Per slot: whether a later op or the caller reads it (a shortcut may leave an unread output out). */
     private final boolean[] read;
+    /** Per slot: a weight or constant of the graph. */
+    private final boolean[] stored;
     /** Arrays allocated during this call for requested outputs. */
     private final Set<INDArray> fresh = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Whether {@link KernelShortcuts} replace slow ND4J kernels (off: to compare against ND4J's own). */
@@ -123,6 +125,8 @@ public final class FixedGraphExecutor {
         for (Step s : fixedSteps) for (int i : s.in()) read[i] = true;
         for (Step s : steps) for (int i : s.in()) read[i] = true;
         for (int o : outputSlots) read[o] = true;
+        this.stored = new boolean[names.length];
+        for (int i : storedSlots) stored[i] = true;
     }
 
     /**
@@ -334,6 +338,11 @@ public final class FixedGraphExecutor {
                         @Override
                         public boolean needed(int index) {
                             return read[s.out()[index]];
+                        }
+
+                        @Override
+                        public boolean stored(int index) {
+                            return stored[s.in()[index]];
                         }
 
                         @Override

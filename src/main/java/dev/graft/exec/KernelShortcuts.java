@@ -38,6 +38,9 @@ final class KernelShortcuts {
          */
         boolean needed(int index);
 
+        /** Whether input {@code index} is a weight or constant of the graph (not computed in this call). */
+        boolean stored(int index);
+
         /** A scratch array owned by this step, reused between calls. */
         INDArray scratch(int index, DataType type, long[] shape);
     }
@@ -137,10 +140,12 @@ final class KernelShortcuts {
     }
 
     /**
-     * A permute is a view with permuted strides. Convolution weights go through one each step (ONNX's
-     * [O, I, kH, kW] to libnd4j's [kH, kW, I, O]); ND4J's kernels read strided arrays.
+     * A permute of a weight is a view with permuted strides. Convolution weights go through one each step
+     * (ONNX's [O, I, kH, kW] to libnd4j's [kH, kW, I, O]), and ND4J's convolutions read strided weights. Only
+     * weights: ND4J 1.0.0-M2.1's NHWC conv2d reads a strided *input* as if it were dense (StridedInputTest).
      */
     private static INDArray[] permute(CustomOp op, INDArray[] in, long[][] outShapes, DataType[] outTypes, Outputs outputs) {
+        if (!outputs.stored(0)) return null;
         INDArray x = in[0];
         long[] axes = op.iArgs();
         if (!floats(x) || outTypes[0] != x.dataType() || in.length != 1 || axes == null || axes.length != x.rank()) return null;

@@ -30,6 +30,11 @@ class KernelShortcutsTest {
         }
 
         @Override
+        public boolean stored(int index) {
+            return true;
+        }
+
+        @Override
         public INDArray scratch(int index, DataType type, long[] shape) {
             return Nd4j.createUninitialized(type, shape);
         }
@@ -137,6 +142,11 @@ class KernelShortcutsTest {
             }
 
             @Override
+            public boolean stored(int index) {
+                return false;
+            }
+
+            @Override
             public INDArray scratch(int index, DataType type, long[] shape) {
                 assertEquals(0, index, "scratch for the unread output");
                 return Nd4j.createUninitialized(type, shape);
@@ -150,6 +160,40 @@ class KernelShortcutsTest {
             assertNull(got[1], op);
             assertSameBits(expected[0], got[0], op + " d x");
         }
+    }
+
+    @Test
+    void permuteIsAViewOnlyOfAWeight() {
+        INDArray w = Nd4j.rand(DataType.FLOAT, 6, 4, 3, 3);
+        INDArray[] in = {w};
+        CustomOp op = DynamicCustomOp.builder("permute").addInputs(in).addIntegerArguments(2, 3, 1, 0).build();
+        long[][] shape = {{3, 3, 4, 6}};
+        DataType[] types = {DataType.FLOAT};
+        INDArray[] viewed = KernelShortcuts.forOp("permute").run(op, in, shape, types, FRESH);
+        assertSameBits(w.permute(2, 3, 1, 0).dup(), viewed[0].dup(), "permuted weight");
+        KernelShortcuts.Outputs computed = new KernelShortcuts.Outputs() {
+            @Override
+            public INDArray get(int index, DataType type, long[] s) {
+                return Nd4j.createUninitialized(type, s);
+            }
+
+            @Override
+            public boolean needed(int index) {
+                return true;
+            }
+
+            @Override
+            public boolean stored(int index) {
+                return false;
+            }
+
+            @Override
+            public INDArray scratch(int index, DataType type, long[] s) {
+                return Nd4j.createUninitialized(type, s);
+            }
+        };
+        // An activation stays a copy: ND4J M2.1's NHWC conv2d misreads strided inputs.
+        assertNull(KernelShortcuts.forOp("permute").run(op, in, shape, types, computed));
     }
 
     @Test
