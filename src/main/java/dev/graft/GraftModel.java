@@ -321,7 +321,9 @@ public final class GraftModel {
         }
         Map<String, INDArray> result;
         try {
-            result = sameDiff.output(contiguous(feeds), names);
+            Map<String, INDArray> inputs = contiguous(feeds);
+            result = dev.graft.exec.ExecutorCache.run(sameDiff, inputs, names);
+            if (result == null) result = sameDiff.output(inputs, names); // control flow: SameDiff's session
         } catch (RuntimeException e) {
             String origin = originOf(e);
             if (origin == null) {
