@@ -30,7 +30,7 @@ run import bench import "${models[@]}"
 run export bench export "${models[@]}"
 run inference bench run "${models[@]}"
 run finetune bench finetune --steps 200
-run finetune-profile bench finetune --profile --steps 30
+run finetune-profile bench finetune --profile --steps 200
 run memory bench memory
 # The same with JavaCPP's physical memory capped: ND4J's freed arrays wait for the garbage collector, which a cap
 # makes run sooner (less memory, slower steps).

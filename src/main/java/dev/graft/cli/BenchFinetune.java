@@ -101,7 +101,7 @@ final class BenchFinetune implements Callable<Integer> {
         byType.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).limit(20).forEach(e ->
                 out.printf("%-28s %10.2f %8d %8.1f%%%n", e.getKey(), e.getValue()[0] / 1e6 / r.steps(), e.getValue()[1] / r.steps(),
                         100.0 * e.getValue()[0] / total));
-        out.printf("ops total: %.1f ms a step; the rest of the step is graft's updates and SameDiff's scheduling%n", total / 1e6 / r.steps());
+        out.printf("ops total: %.1f ms a step; the rest of the step is the weight updates, the batch and the executor itself%n", total / 1e6 / r.steps());
         JsonNode torch = noTorch ? null : runTorch(r.steps(), "--profile");
         if (torch != null) {
             JsonNode p = torch.path("profile");
