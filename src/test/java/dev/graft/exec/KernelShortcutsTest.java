@@ -18,27 +18,32 @@ import org.nd4j.linalg.factory.Nd4j;
 /** Each shortcut against ND4J's own kernel for the op, on the same inputs. */
 class KernelShortcutsTest {
 
-    private static final KernelShortcuts.Outputs FRESH = new KernelShortcuts.Outputs() {
+    /** Fresh arrays for every output and scratch; which outputs are read and which inputs are weights, as given. */
+    private record Fresh(java.util.function.IntPredicate read, boolean weights) implements KernelShortcuts.Outputs {
         @Override
         public INDArray get(int index, DataType type, long[] shape) {
+            assertEquals(true, read.test(index), "allocated unread output " + index);
             return Nd4j.createUninitialized(type, shape);
         }
 
         @Override
         public boolean needed(int index) {
-            return true;
+            return read.test(index);
         }
 
         @Override
         public boolean stored(int index) {
-            return true;
+            return weights;
         }
 
         @Override
         public INDArray scratch(int index, DataType type, long[] shape) {
+            assertEquals(true, read.test(index), "scratch for unread output " + index);
             return Nd4j.createUninitialized(type, shape);
         }
-    };
+    }
+
+    private static final KernelShortcuts.Outputs FRESH = new Fresh(i -> true, true);
 
     private static INDArray[] nd4j(String op, INDArray[] in, long[]... outShapes) {
         INDArray[] out = Arrays.stream(outShapes).map(s -> Nd4j.create(DataType.FLOAT, s)).toArray(INDArray[]::new);
@@ -129,29 +134,7 @@ class KernelShortcutsTest {
         INDArray x = Nd4j.randn(DataType.FLOAT, 8, 12, 5, 5);
         INDArray scale = Nd4j.randn(DataType.FLOAT, 12, 1, 1);
         INDArray eps = Nd4j.randn(DataType.FLOAT, 8, 12, 5, 5);
-        KernelShortcuts.Outputs onlyFirst = new KernelShortcuts.Outputs() {
-            @Override
-            public INDArray get(int index, DataType type, long[] shape) {
-                assertEquals(0, index, "allocated the unread output");
-                return Nd4j.createUninitialized(type, shape);
-            }
-
-            @Override
-            public boolean needed(int index) {
-                return index == 0;
-            }
-
-            @Override
-            public boolean stored(int index) {
-                return false;
-            }
-
-            @Override
-            public INDArray scratch(int index, DataType type, long[] shape) {
-                assertEquals(0, index, "scratch for the unread output");
-                return Nd4j.createUninitialized(type, shape);
-            }
-        };
+        KernelShortcuts.Outputs onlyFirst = new Fresh(i -> i == 0, false);
         for (String op : new String[]{"multiply_bp", "add_bp"}) {
             INDArray[] in = {x, scale, eps};
             INDArray[] expected = nd4j(op, in, x.shape(), scale.shape());
@@ -171,27 +154,7 @@ class KernelShortcutsTest {
         DataType[] types = {DataType.FLOAT};
         INDArray[] viewed = KernelShortcuts.forOp("permute").run(op, in, shape, types, FRESH);
         assertSameBits(w.permute(2, 3, 1, 0).dup(), viewed[0].dup(), "permuted weight");
-        KernelShortcuts.Outputs computed = new KernelShortcuts.Outputs() {
-            @Override
-            public INDArray get(int index, DataType type, long[] s) {
-                return Nd4j.createUninitialized(type, s);
-            }
-
-            @Override
-            public boolean needed(int index) {
-                return true;
-            }
-
-            @Override
-            public boolean stored(int index) {
-                return false;
-            }
-
-            @Override
-            public INDArray scratch(int index, DataType type, long[] s) {
-                return Nd4j.createUninitialized(type, s);
-            }
-        };
+        KernelShortcuts.Outputs computed = new Fresh(i -> true, false);
         // An activation stays a copy: ND4J M2.1's NHWC conv2d misreads strided inputs.
         assertNull(KernelShortcuts.forOp("permute").run(op, in, shape, types, computed));
     }
