@@ -40,14 +40,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * about a third of the step went to that scheduling, and a sixth to allocating, plus the kernel's zeroing
  * of the fresh pages. Here the order is computed once, and an op output keeps its array while its shape
  * and type stay the same. The ops themselves are the same ND4J kernels, called with the same arguments
- * as the session calls them (see InferenceSession.getAndParameterizeOp and doExec), so results are
- * bit-identical.
+ * as the session calls them (see InferenceSession.getAndParameterizeOp and doExec): without
+ * {@link KernelShortcuts} the results are bit-identical to the session's (FixedGraphExecutorTest); the shortcuts
+ * add some per-channel gradient sums in another order.
  *
  * <p>Graphs it does not take (loops and conditions, TensorArrays, sub-function calls, control
  * dependencies): {@link #compile} returns empty and the caller keeps using SameDiff's own session.
  *
  * <p>Arrays returned by {@link #run} are the caller's: requested outputs are never reused arrays. Not
- * thread-safe: one executor per thread.
+ * thread-safe: one executor per thread, or calls serialised ({@link ExecutorCache} does that).
  */
 public final class FixedGraphExecutor {
 
