@@ -27,6 +27,8 @@ public final class GraftModel {
     private final dev.graft.train.Freeze freeze;
     /** What training did to the weights this handle (and the handles derived from it) share, or null. */
     private final java.util.concurrent.atomic.AtomicReference<String> trainingSummary;
+    /** run's executors, one per set of requested tensors (rebuilt when surgery changed their ops). */
+    private final dev.graft.exec.ExecutorCache executors = new dev.graft.exec.ExecutorCache();
 
     /** Where the graph came from: file, format ("onnx", ...), format version (opset) and producer. */
     public record SourceInfo(Path path, String format, int opset, String producer, long nodeCount,
@@ -322,7 +324,7 @@ public final class GraftModel {
         Map<String, INDArray> result;
         try {
             Map<String, INDArray> inputs = contiguous(feeds);
-            result = dev.graft.exec.ExecutorCache.run(sameDiff, inputs, names);
+            result = executors.run(sameDiff, inputs, names);
             if (result == null) result = sameDiff.output(inputs, names); // control flow: SameDiff's session
         } catch (RuntimeException e) {
             String origin = originOf(e);

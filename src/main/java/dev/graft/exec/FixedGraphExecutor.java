@@ -54,8 +54,9 @@ public final class FixedGraphExecutor {
 
     private enum Kind { CUSTOM, IDENTITY, LEGACY }
 
-    private record Step(Kind kind, DifferentialFunction fn, int[] in, int[] out, DataType[] outTypes, boolean[] requested,
-                        OpContext context, KernelShortcuts.Shortcut shortcut, INDArray[] scratch, Bound bound) {
+    private record Step(Kind kind, SameDiffOp op, List<String> inputNames, DifferentialFunction fn, int[] in, int[] out,
+                        DataType[] outTypes, boolean[] requested, OpContext context, KernelShortcuts.Shortcut shortcut,
+                        INDArray[] scratch, Bound bound) {
     }
 
     /**
@@ -236,7 +237,7 @@ public final class FixedGraphExecutor {
             }
             Kind kind = fn instanceof Identity ? Kind.IDENTITY : fn instanceof CustomOp ? Kind.CUSTOM : Kind.LEGACY;
             if (kind == Kind.IDENTITY && in.length != 1) return false;
-            steps.add(new Step(kind, fn, in, out, types, req, kind == Kind.IDENTITY ? null : Nd4j.getExecutioner().buildContext(),
+            steps.add(new Step(kind, op, List.copyOf(ins), fn, in, out, types, req, kind == Kind.IDENTITY ? null : Nd4j.getExecutioner().buildContext(),
                     kind == Kind.CUSTOM ? KernelShortcuts.forOp(fn.opName()) : null, new INDArray[2], new Bound()));
         }
         return true;
@@ -479,6 +480,24 @@ public final class FixedGraphExecutor {
     public FixedGraphExecutor withoutShortcuts() {
         this.shortcuts = false;
         return this;
+    }
+
+    /**
+     * Whether this executor still runs {@code g} as it is: the same graph, every op still in it with the same
+     * inputs. Surgery that cuts, adds or rewires ops makes it stale.
+     */
+    public boolean matches(SameDiff g) {
+        if (g != graph) return false;
+        Map<String, SameDiffOp> ops = g.getOps();
+        for (List<Step> list : List.of(fixedSteps, steps)) {
+            for (Step s : list) {
+                SameDiffOp now = ops.get(s.fn().getOwnName());
+                if (now != s.op() || now.getOp() != s.fn()) return false;
+                List<String> ins = now.getInputsToOp() == null ? List.of() : now.getInputsToOp();
+                if (!ins.equals(s.inputNames())) return false;
+            }
+        }
+        return true;
     }
 
     /** Number of ops run per call (after the first). */

@@ -38,7 +38,6 @@ public final class SameDiffState {
      * added or removed): they would otherwise run the old graph. M2.1 exposes no call for it.
      */
     public static void reset(SameDiff sd) {
-        dev.graft.exec.ExecutorCache.forget(sd);
         try {
             Field sessions = SameDiff.class.getDeclaredField("sessions");
             sessions.setAccessible(true);

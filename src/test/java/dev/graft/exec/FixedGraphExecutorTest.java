@@ -173,6 +173,21 @@ class FixedGraphExecutorTest {
     }
 
     @Test
+    void anExecutorKnowsWhenSurgeryChangedItsOps() {
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.placeHolder("x", DataType.FLOAT, -1, 2);
+        SDVariable z = sd.placeHolder("z", DataType.FLOAT, -1, 2);
+        x.mul(2).rename("y");
+        FixedGraphExecutor exec = FixedGraphExecutor.compile(sd, List.of("y")).orElseThrow();
+        assertTrue(exec.matches(sd));
+        assertTrue(!exec.matches(SameDiff.create()), "another graph");
+        // Rewire y's op to read z instead of x, as surgery does.
+        var op = sd.getOps().get(sd.getVariableOutputOp("y").getOwnName());
+        op.setInputsToOp(new ArrayList<>(List.of(z.name())));
+        assertTrue(!exec.matches(sd), "an op with other inputs");
+    }
+
+    @Test
     void aMissingInputIsNamed() {
         SameDiff sd = SameDiff.create();
         SDVariable x = sd.placeHolder("pixels", DataType.FLOAT, -1, 2);
