@@ -156,7 +156,7 @@ final class BenchCommand {
                         graft[repeat / 2], graft[0], ort[repeat / 2], ort[0], graft[repeat / 2] / ort[repeat / 2]);
                 out.flush();
             }
-            out.println("ratio = graft (SameDiff) median / ONNX Runtime median; both on the CPU, same inputs");
+            out.println("ratio = graft median (its executor on ND4J; SameDiff's session for graphs with control flow) / ONNX Runtime median; both on the CPU, same inputs");
             return GraftCli.OK;
         }
     }
