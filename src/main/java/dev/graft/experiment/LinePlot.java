@@ -25,7 +25,6 @@ final class LinePlot {
 
     static final Color[] COLORS = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44),
             new Color(214, 39, 40), new Color(148, 103, 189), new Color(140, 86, 75)};
-    private static final Color GRID = new Color(225, 225, 225);
 
     /** One point: x, mean, std (NaN: no bar). */
     record Point(double x, double mean, double std) {
@@ -141,13 +140,7 @@ final class LinePlot {
         g.setFont(plain);
         FontMetrics fm = g.getFontMetrics();
         for (double t = min; t <= max + step / 2; t += step) {
-            int y = yOf(t, min, max, top, bottom);
-            g.setColor(GRID);
-            g.drawLine(left + 1, y, right, y);
-            g.setColor(Color.BLACK);
-            g.drawLine(left - 4, y, left, y);
-            String label = String.format(java.util.Locale.ROOT, "%.2f", t);
-            g.drawString(label, left - 7 - fm.stringWidth(label), y + 4);
+            dev.graft.io.Png.yTick(g, yOf(t, min, max, top, bottom), left, right, String.format(java.util.Locale.ROOT, "%.2f", t), 7);
         }
         double xMin = p.xTicks().stream().mapToDouble(Double::doubleValue).min().orElse(0);
         double xMax = p.xTicks().stream().mapToDouble(Double::doubleValue).max().orElse(1);

@@ -10,8 +10,14 @@ import java.io.IOException;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
-/** Plots as PNG files: a white anti-aliased canvas to draw on, and an atomic write (no reader sees half a plot). */
+/**
+ * Plots as PNG files: a white anti-aliased canvas to draw on, the y-axis ticks both plots draw, and an atomic
+ * write (no reader sees half a plot).
+ */
 public final class Png {
+    /** The light grey of grid lines. */
+    public static final Color GRID = new Color(225, 225, 225);
+
     private Png() {
     }
 
@@ -34,5 +40,17 @@ public final class Png {
         g.fillRect(0, 0, img.getWidth(), img.getHeight());
         g.setColor(Color.BLACK);
         return g;
+    }
+
+    /**
+     * A y-axis tick at height y: a grid line across the plot (left to right), a tick mark left of the axis and the
+     * label right-aligned {@code gap} pixels left of it. Leaves the pen black.
+     */
+    public static void yTick(Graphics2D g, int y, int left, int right, String label, int gap) {
+        g.setColor(GRID);
+        g.drawLine(left + 1, y, right, y);
+        g.setColor(Color.BLACK);
+        g.drawLine(left - 4, y, left, y);
+        g.drawString(label, left - gap - g.getFontMetrics().stringWidth(label), y + 4);
     }
 }

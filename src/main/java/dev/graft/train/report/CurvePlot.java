@@ -35,7 +35,6 @@ public final class CurvePlot {
 
     private static final Color[] COLORS = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44),
             new Color(214, 39, 40), new Color(148, 103, 189), new Color(140, 86, 75)};
-    private static final Color GRID = new Color(225, 225, 225);
     private static final Stroke SOLID = new BasicStroke(2f);
     private static final Stroke DASHED = new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{6f, 4f}, 0f);
 
@@ -137,13 +136,8 @@ public final class CurvePlot {
         max = hi;
         int decimals = (int) Math.max(0, Math.min(10, -Math.floor(Math.log10(step) + 1e-9)));
         for (double t = lo; t <= hi + step / 2; t += step) {
-            int y = yOf(t, min, max, top, bottom);
-            g.setColor(GRID);
-            g.drawLine(left + 1, y, right, y);
-            g.setColor(Color.BLACK);
-            g.drawLine(left - 4, y, left, y);
             String label = String.format("%." + decimals + "f", Math.abs(t) < step * 1e-6 ? 0.0 : t);
-            g.drawString(label, left - 6 - fm.stringWidth(label), y + 4);
+            dev.graft.io.Png.yTick(g, yOf(t, min, max, top, bottom), left, right, label, 6);
         }
         int epochs = history.size();
         int every = Math.max(1, (int) Math.ceil(epochs / 10.0));
